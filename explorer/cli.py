@@ -1,0 +1,235 @@
+"""Command line: open the window, or run a tab headless and export what it shows.
+
+    python main.py                                   # the window
+    python main.py --tab saddle --set optimizer=adam --set lr=0.05 --steps 200 --export out.png
+    python main.py --export-all figures/             # every tab: PNG, SVG, CSV and JSON
+
+Every mistake (unknown tab or key, a value out of bounds, an unwritable path, no display) is one
+line on stderr and exit status 2 (1 for no display), before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+EXIT_USAGE = 2
+EXIT_NO_DISPLAY = 1
+
+
+class UsageError(Exception):
+    """A one-line complaint about the command line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="loss-explorer", description="Watch small models train; export what you see.")
+    parser.add_argument("--tab", help="topic to show or export (see --list-tabs)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set a parameter")
+    parser.add_argument("--steps", type=int, default=200, help="steps to run before exporting (default 200)")
+    parser.add_argument("--export", type=Path, metavar="FILE", help="headless: export .png, .svg, .csv or .json")
+    parser.add_argument("--export-all", type=Path, metavar="DIR", help="headless: export every tab into DIR")
+    parser.add_argument("--caption", action=argparse.BooleanOptionalAction, default=None, help="stamp a caption")
+    parser.add_argument("--presentation", action="store_true", help="large fonts, thick lines, Okabe-Ito colours")
+    parser.add_argument("--theme", choices=("light", "dark"), help="colour theme")
+    parser.add_argument("--size", default="1600x1000", help="window size for export, WIDTHxHEIGHT")
+    parser.add_argument("--settings", type=Path, help="settings file (INI) instead of the per-user one")
+    parser.add_argument("--list-tabs", action="store_true", help="print the topics and exit")
+    parser.add_argument("--list-params", action="store_true", help="print the tab's parameters and exit")
+    parser.add_argument("--quit-after-paint", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--size must look like 1600x1000, got {text!r}") from None
+    if not (320 <= width <= 8000 and 240 <= height <= 8000):
+        raise UsageError(f"--size must be between 320x240 and 8000x8000, got {text}")
+    return width, height
+
+
+def has_display() -> bool:
+    if sys.platform != "linux":
+        return True
+    platform_name = os.environ.get("QT_QPA_PLATFORM", "")
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or platform_name)
+
+
+def parse_assignments(tab_cls: Any, texts: list[str], values: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Turn ``--set key=value`` texts into validated (key, value) pairs, aliases expanded in order."""
+    specs = {p.key: p for p in tab_cls.parameters()}
+    aliases = tab_cls.aliases()
+    current = dict(values)
+    result: list[tuple[str, Any]] = []
+    for text in texts:
+        key, sep, raw = text.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--set needs KEY=VALUE, got {text!r}")
+        try:
+            if key in aliases:
+                pairs = aliases[key][1](raw, current)
+            elif key in specs:
+                pairs = [(key, specs[key].parse(raw))]
+            else:
+                raise UsageError(
+                    f"unknown parameter {key!r} for tab {tab_cls.name} (see --tab {tab_cls.name} --list-params)"
+                )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        for k, v in pairs:
+            current[k] = v
+        result += pairs
+    return result
+
+
+def _check_targets(args: argparse.Namespace) -> None:
+    from explorer.ui.export import SUFFIXES, ExportError, check_writable
+
+    if args.export is not None:
+        if args.export.suffix.lower() not in SUFFIXES:
+            raise UsageError(f"--export {args.export}: use a file ending in {', '.join(SUFFIXES)}")
+        try:
+            check_writable(args.export)
+        except ExportError as exc:
+            raise UsageError(str(exc)) from None
+    if args.export_all is not None:
+        folder = args.export_all
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--export-all {folder}: exists and is not a folder")
+        parent = folder if folder.exists() else folder.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise UsageError(f"--export-all {folder}: cannot create or write this folder")
+    if not 0 <= args.steps <= 1_000_000:
+        raise UsageError(f"--steps must be between 0 and 1000000, got {args.steps}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(build_parser().parse_args(argv))
+    except UsageError as exc:
+        print(f"loss-explorer: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(args: argparse.Namespace) -> int:
+    headless = args.export is not None or args.export_all is not None
+    width, height = _size(args.size)
+    _check_targets(args)
+    if headless:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif not (has_display() or args.list_tabs or args.list_params):
+        print(
+            "loss-explorer: no display found (DISPLAY is unset): run it on a desktop, under xvfb-run, "
+            "or headless with --export FILE / --export-all DIR",
+            file=sys.stderr,
+        )
+        return EXIT_NO_DISPLAY
+
+    from explorer.ui.topic import tab_classes
+
+    classes = {cls.name: cls for cls in tab_classes()}
+    if args.list_tabs:
+        for cls in classes.values():
+            print(f"{cls.name:<16} {cls.title}")
+        return 0
+    if args.tab is not None and args.tab not in classes:
+        raise UsageError(f"unknown tab {args.tab!r}; choose from {', '.join(classes)}")
+    tab_cls = classes[args.tab] if args.tab else next(iter(classes.values()))
+    if args.list_params:
+        for param in tab_cls.parameters():
+            print(param.describe())
+        for key, (text, _) in tab_cls.aliases().items():
+            print(f"{key:<24} {'(shorthand)':<30} {text}")
+        return 0
+    from explorer.ui.params import defaults
+
+    assignments = parse_assignments(tab_cls, args.set, defaults(tab_cls.parameters()))
+
+    from explorer.ui.app import create_application, quiet_platform_noise
+
+    quiet_platform_noise()
+    app = create_application()
+    from explorer.ui.settings import Settings
+    from explorer.ui.theme import Theme
+    from explorer.ui.window import MainWindow
+
+    settings = Settings(args.settings)
+    if args.caption is not None:
+        settings["caption"] = args.caption
+    window = MainWindow(settings, headless=headless)
+    if args.presentation or args.theme:
+        dark = (args.theme or settings["theme"]) == "dark"
+        window.set_theme(Theme(dark=dark, presentation=args.presentation or settings["presentation"]))
+    page = window.select(tab_cls.name)
+    page.apply_settings(assignments)
+    window.resize(width, height)
+    if headless:
+        return _export(app, window, args)
+    if args.quit_after_paint:
+        _quit_after_paint(app, window)
+    window.show()
+    return app.exec()
+
+
+def _export(app: Any, window: Any, args: argparse.Namespace) -> int:
+    from explorer.ui.export import ExportError, export_everything, export_file
+
+    window.show()
+    app.processEvents()
+    written: list[Path] = []
+    try:
+        if args.export is not None:
+            page = window.current_page()
+            _run(app, page, args.steps)
+            written += export_file(page.tab, args.export, caption=window.settings["caption"], step=args.steps)
+        if args.export_all is not None:
+            args.export_all.mkdir(parents=True, exist_ok=True)
+            for name in window.tab_classes:
+                page = window.select(name)
+                _run(app, page, args.steps)
+                written += export_everything(page.tab, args.export_all, caption=window.settings["caption"])
+    except ExportError as exc:
+        print(f"loss-explorer: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        window.close()
+    for path in written:
+        print(path)
+    return 0
+
+
+def _run(app: Any, page: Any, steps: int) -> None:
+    failure = page.run_headless(steps)
+    app.processEvents()
+    if failure:
+        print(f"loss-explorer: {page.tab.name}: {failure}", file=sys.stderr)
+
+
+def _quit_after_paint(app: Any, window: Any) -> None:
+    """For the start-up benchmark: print the time of the first paint and quit."""
+    from PyQt6 import QtCore
+
+    class _FirstPaint(QtCore.QObject):
+        def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+            if event.type() == QtCore.QEvent.Type.Paint and obj is window:
+                window.removeEventFilter(self)
+                QtCore.QTimer.singleShot(0, self._done)
+            return False
+
+        def _done(self) -> None:
+            print(f"painted {time.time():.6f}", flush=True)
+            app.quit()
+
+    window._first_paint = _FirstPaint(window)
+    window.installEventFilter(window._first_paint)

@@ -1,0 +1,178 @@
+"""One tab of the window: a topic's plots on the left; parameters, run controls and note on the right.
+
+The page owns the topic's runners and wires them to the view, so every topic gets the same
+play / pause / step / reset, progress with Cancel, and failure banner without writing any of it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PyQt6 import QtCore, QtWidgets
+
+from explorer.ui.params import ParamPanel
+from explorer.ui.runner import ExperimentRunner, JobRunner
+from explorer.ui.theme import Theme
+from explorer.ui.topic import TopicTab
+from explorer.ui.widgets.panels import Banner, JobProgress, NotePanel, RunControls, bold
+
+NOTES_DIR = Path(__file__).resolve().parents[2] / "resources" / "notes"
+
+
+def read_note(name: str) -> str:
+    path = NOTES_DIR / f"{name}.md"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return f"*The note for this topic ({path.name}) could not be read.*"
+
+
+class TopicPage(QtWidgets.QWidget):
+    sig_status = QtCore.pyqtSignal(str)
+
+    def __init__(self, tab_cls: type[TopicTab], *, headless: bool = False, parent=None) -> None:
+        super().__init__(parent)
+        self.tab = tab_cls()
+        self.params = ParamPanel(tab_cls.parameters())
+        self.runner = ExperimentRunner(self)
+        self.jobs = JobRunner(self)
+        self.jobs.synchronous = headless
+        self.headless = headless
+        self.tab.attach(self.params, self.jobs)
+        self._started = False
+        self._last_frame: Any = None
+
+        self.banner = Banner()
+        self.progress = JobProgress()
+        left = QtWidgets.QWidget()
+        left_layout = QtWidgets.QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.banner)
+        left_layout.addWidget(self.tab, 1)
+        left_layout.addWidget(self.progress)
+
+        self.controls = RunControls()
+        self.note = NotePanel(read_note(tab_cls.name))
+        title = bold(QtWidgets.QLabel(tab_cls.title))
+        summary = QtWidgets.QLabel(tab_cls.summary, wordWrap=True)
+        side = QtWidgets.QWidget()
+        side_layout = QtWidgets.QVBoxLayout(side)
+        side_layout.setContentsMargins(6, 4, 6, 4)
+        side_layout.addWidget(title)
+        side_layout.addWidget(summary)
+        side_layout.addWidget(self.controls)
+        side_split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        side_split.addWidget(self.params)
+        side_split.addWidget(self.note)
+        side_split.setStretchFactor(0, 3)
+        side_split.setStretchFactor(1, 2)
+        side_layout.addWidget(side_split, 1)
+        side.setMinimumWidth(300)
+
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(side)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setSizes([1200, 340])
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(split)
+
+        self.controls.sig_toggle.connect(self.toggle_play)
+        self.controls.sig_step.connect(self.step)
+        self.controls.sig_reset.connect(self.reset)
+        self.controls.sig_speed.connect(self.runner.set_speed)
+        self.runner.sig_frame.connect(self._on_frame)
+        self.runner.sig_failed.connect(self._on_failed)
+        self.runner.sig_state.connect(self.controls.show_state)
+        self.jobs.sig_progress.connect(self.progress.show_progress)
+        self.jobs.sig_busy.connect(self.progress.set_busy)
+        self.jobs.sig_failed.connect(self.banner.show_message)
+        self.jobs.sig_cancelled.connect(lambda: self.sig_status.emit(f"{self.jobs.label}: cancelled"))
+        self.progress.sig_cancel.connect(self.jobs.cancel)
+        self.params.sig_changed.connect(self._on_param_changed)
+        self.tab.sig_message.connect(self.banner.show_message)
+        self.tab.sig_reset.connect(self.reset)
+        self.controls.show_state("idle")
+        self.has_experiment = self.tab.experiment(self.params.values()) is not None
+        self.controls.setVisible(self.has_experiment)
+
+    # --- life cycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """First showing: run the view's jobs and load its experiment at step 0."""
+        if self._started:
+            return
+        self._started = True
+        self.tab.start_jobs()
+        if not self.headless:
+            self.reset()
+
+    def reset(self) -> None:
+        """Restart the experiment from the same seed (same initialization); keep playing if it was."""
+        self.banner.hide()
+        factory = self.tab.experiment(self.params.values())
+        if factory is None or self.headless or not self._started:
+            return
+        self.runner.load(factory, play=self.runner.state == "playing")
+
+    def toggle_play(self) -> None:
+        if self.runner.state in ("finished", "failed", "idle"):
+            self.reset()
+        self.runner.toggle()
+
+    def step(self) -> None:
+        if self.runner.state in ("finished", "failed", "idle"):
+            self.reset()
+        self.runner.step()
+
+    def shutdown(self) -> bool:
+        """Stop everything promptly (window closing); True when all threads ended."""
+        self.jobs.cancel(quiet=True)
+        stopped = self.runner.stop(timeout_ms=800)
+        return self.jobs.wait(200) and stopped
+
+    def run_headless(self, steps: int) -> str | None:
+        """Run jobs and ``steps`` steps in this thread (for --export); return a failure message or None."""
+        self.start()
+        factory = self.tab.experiment(self.params.values())
+        if factory is None:
+            return self.banner.text() or None
+        frame, failure = ExperimentRunner.run_sync(factory, steps)
+        if frame is not None:
+            self._on_frame(frame)
+        if failure:
+            self.banner.show_message(failure)
+        return failure or self.banner.text() or None
+
+    # --- slots ------------------------------------------------------------------------------
+    def _on_frame(self, frame: Any) -> None:
+        self._last_frame = frame
+        self.tab.shown_step = getattr(frame, "step", None)
+        try:
+            self.tab.show_frame(frame)
+        except Exception as exc:  # a drawing bug must not take the window down with it
+            self.banner.show_message(f"Could not draw step {getattr(frame, 'step', '?')}: {exc}")
+            self.runner.pause()
+        self.controls.show_step(int(getattr(frame, "step", 0)))
+
+    def _on_failed(self, message: str) -> None:
+        self.banner.show_message(message)
+        self.sig_status.emit(message)
+
+    def _on_param_changed(self, key: str, value: Any) -> None:
+        try:
+            restart = self.tab.on_param_changed(key, value)
+        except ValueError as exc:
+            self.banner.show_message(str(exc))
+            return
+        if restart:
+            self.reset()
+
+    def apply_settings(self, assignments: list[tuple[str, Any]]) -> None:
+        for key, value in assignments:
+            self.params.set_value(key, value)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.tab.apply_theme(theme)

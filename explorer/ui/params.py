@@ -1,0 +1,180 @@
+"""Declared parameters: one spec drives the form, the CLI's --set, validation and the caption.
+
+A tab lists :class:`Param` objects; :class:`ParamPanel` turns them into a pyqtgraph ParameterTree
+(bounded spin boxes, tooltips) and :meth:`Param.parse` checks a ``--set key=value`` the same way,
+so the GUI and the command line can never accept different things.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PyQt6 import QtCore, QtWidgets
+from pyqtgraph.parametertree import Parameter, ParameterTree
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    label: str
+    kind: str  # "float" | "int" | "bool" | "choice"
+    default: Any
+    tip: str
+    bounds: tuple[float, float] | None = None
+    choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()  # shown in the form; the CLI uses ``choices``
+    group: str | None = None
+    parent: str | None = None  # key of a bool param this one is nested under
+    log: bool = False  # step a float multiplicatively (learning rates)
+    in_caption: bool = False
+
+    def __post_init__(self) -> None:
+        self.validate(self.default)
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` coerced to this parameter's type, or raise ValueError saying why."""
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.key} must be true or false, got {value!r}")
+            return value
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ValueError(f"{self.key} must be one of {', '.join(self.choices)}; got {value!r}")
+            return value
+        number = int(value) if self.kind == "int" else float(value)
+        if self.kind == "int" and number != value:
+            raise ValueError(f"{self.key} must be a whole number, got {value!r}")
+        if not math.isfinite(number):
+            raise ValueError(f"{self.key} must be a finite number, got {value!r}")
+        if self.bounds is not None and not self.bounds[0] <= number <= self.bounds[1]:
+            lo, hi = self.bounds
+            raise ValueError(f"{self.key} must be between {lo:g} and {hi:g}, got {number:g}")
+        return number
+
+    def parse(self, text: str) -> Any:
+        """Parse the text of ``--set key=text``; raise ValueError with a one-line reason."""
+        text = text.strip()
+        if self.kind == "bool":
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ValueError(f"{self.key} must be true or false, got {text!r}")
+        if self.kind == "choice":
+            return self.validate(text)
+        try:
+            number: float = int(text) if self.kind == "int" else float(text)
+        except ValueError:
+            kind = "a whole number" if self.kind == "int" else "a number"
+            raise ValueError(f"{self.key} must be {kind}, got {text!r}") from None
+        return self.validate(number)
+
+    def describe(self) -> str:
+        """One line for ``--list-params``."""
+        if self.kind == "choice":
+            allowed = "{" + ", ".join(self.choices) + "}"
+        elif self.bounds is not None:
+            allowed = f"[{self.bounds[0]:g}, {self.bounds[1]:g}]"
+        else:
+            allowed = "true|false"
+        return f"{self.key:<24} {allowed:<30} default {self.default!s:<10} {self.tip}"
+
+    def tree_options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {"name": self.key, "title": self.label, "value": self.default, "tip": self.tip}
+        if self.kind == "choice":
+            labels = self.choice_labels or self.choices
+            opts.update(type="list", limits=dict(zip(labels, self.choices, strict=True)))
+        elif self.kind == "bool":
+            opts.update(type="bool")
+        else:
+            opts.update(type=self.kind, limits=self.bounds)
+            if self.kind == "float":
+                opts.update(dec=self.log, step=0.1 if self.log else _step(self.bounds), decimals=4)
+        return opts
+
+
+def _step(bounds: tuple[float, float] | None) -> float:
+    if bounds is None:
+        return 0.1
+    return 10 ** math.floor(math.log10(max(bounds[1] - bounds[0], 1e-12)) - 2)
+
+
+def defaults(params: Sequence[Param]) -> dict[str, Any]:
+    return {p.key: p.default for p in params}
+
+
+class ParamPanel(QtWidgets.QWidget):
+    """A ParameterTree built from :class:`Param` specs; emits ``sig_changed(key, value)``."""
+
+    sig_changed = QtCore.pyqtSignal(str, object)
+
+    def __init__(self, params: Sequence[Param], parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.specs = {p.key: p for p in params}
+        self._params: dict[str, Parameter] = {}
+        self._muted = False
+        root = Parameter.create(name="parameters", type="group", children=[])
+        groups: dict[str, Parameter] = {}
+        for p in params:
+            node = Parameter.create(**p.tree_options())
+            if p.parent is not None:
+                container = self._params[p.parent]
+            elif p.group is not None:
+                if p.group not in groups:
+                    groups[p.group] = root.addChild(Parameter.create(name=p.group, type="group"))
+                container = groups[p.group]
+            else:
+                container = root
+            container.addChild(node)
+            self._params[p.key] = node
+            node.sigValueChanged.connect(self._on_value_changed)
+        self.root = root
+        self.tree = ParameterTree(showHeader=False)
+        self.tree.setParameters(root, showTop=False)
+        self.tree.setVerticalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tree)
+        self._apply_tips()
+
+    def _apply_tips(self) -> None:
+        """pyqtgraph puts a tip on the editor only; the name column should explain itself too."""
+        for key, node in self._params.items():
+            for item in node.items:
+                item.setToolTip(0, node.opts.get("tip") or self.specs[key].tip)
+
+    def _on_value_changed(self, node: Parameter, value: Any) -> None:
+        if not self._muted:
+            self.sig_changed.emit(node.name(), value)
+
+    def values(self) -> dict[str, Any]:
+        return {key: node.value() for key, node in self._params.items()}
+
+    def value(self, key: str) -> Any:
+        return self._params[key].value()
+
+    def set_value(self, key: str, value: Any, *, quiet: bool = False) -> None:
+        """Set a validated value; ``quiet`` suppresses ``sig_changed`` (for programmatic bulk updates)."""
+        value = self.specs[key].validate(value)
+        self._muted = quiet
+        try:
+            self._params[key].setValue(value)
+        finally:
+            self._muted = False
+
+    def set_enabled(self, key: str, enabled: bool, reason: str = "") -> None:
+        """Grey out a parameter and say why in its tooltip (e.g. natural gradient without a model)."""
+        node = self._params[key]
+        tip = self.specs[key].tip if enabled else f"{reason}"
+        node.setOpts(enabled=enabled, tip=tip)
+        for item in node.items:
+            item.setToolTip(0, tip)
+            item.setDisabled(not enabled)
+
+    def is_enabled(self, key: str) -> bool:
+        return bool(self._params[key].opts.get("enabled", True))

@@ -1,0 +1,1 @@
+"""One module per topic; each registers its view with ``explorer.ui.topic.register``."""

@@ -1,0 +1,359 @@
+"""Saddle points: optimizers racing across a 2D loss surface with its critical points marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from explorer.lab import optim, saddle, surfaces
+from explorer.ui.params import Param
+from explorer.ui.runner import ExperimentFactory
+from explorer.ui.topic import Alias, Table, TopicTab, register
+from explorer.ui.widgets.plots import HeatmapPanel, HoverReadout, new_plot
+
+_DEFAULT_ON = ("gd", "sgd", "momentum", "adam", "newton", "saddle_free_newton", "natural_gradient")
+_MARKERS = {  # kind -> (symbol, fill, edge): readable on any colour map
+    "minimum": ("o", "#ffffff", "#000000"),
+    "maximum": ("t1", "#000000", "#ffffff"),
+    "saddle": ("x", "#ff2d2d", "#ffffff"),
+    "degenerate": ("d", "#ff9f1c", "#000000"),
+}
+_NO_FISHER = "Natural gradient needs a model's Fisher information: choose the two-weight network or logistic regression"
+
+
+def _optimizer_params() -> list[Param]:
+    surface = surfaces.get("saddle")
+    params = []
+    for name in optim.NAMES:
+        params.append(
+            Param(name, optim.LABELS[name], "bool", name in _DEFAULT_ON, optim.UPDATE_RULES[name], group="Optimizers")
+        )
+        params.append(
+            Param(
+                f"{name}_lr",
+                "learning rate η",
+                "float",
+                optim.suggested_lr(surface, name),
+                f"Step size of {optim.LABELS[name]}: {optim.UPDATE_RULES[name]}",
+                bounds=(1e-6, 10.0),
+                parent=name,
+                log=True,
+            )
+        )
+    return params
+
+
+@register
+class SaddleTab(TopicTab):
+    name = "saddle"
+    title = "Saddle points"
+    order = 50
+    summary = "Click the surface to choose where every optimizer starts; press Space to race them."
+
+    @classmethod
+    def parameters(cls) -> list[Param]:
+        titles = tuple(surfaces.get(n).title for n in surfaces.NAMES)
+        start = surfaces.get("saddle").default_start
+        return [
+            Param("surface", "Surface", "choice", "saddle", "The loss f(x, y) the optimizers descend",
+                  choices=surfaces.NAMES, choice_labels=titles, in_caption=True),
+            Param("start_x", "start x", "float", start[0], "Common start point, x (or click the surface)",
+                  bounds=(-10.0, 10.0), in_caption=True),
+            Param("start_y", "start y", "float", start[1], "Common start point, y (or click the surface)",
+                  bounds=(-10.0, 10.0), in_caption=True),
+            Param("steps", "steps", "int", 300, "How many steps each optimizer takes", bounds=(1, 5000),
+                  in_caption=True),
+            Param("steps_per_frame", "steps per frame", "int", 2, "Steps between redraws: higher is faster",
+                  bounds=(1, 100)),
+            Param("seed", "seed", "int", 0, "Seed of the SGD gradient noise: same seed, same run",
+                  bounds=(0, 2**31 - 1)),
+            Param("noise_sigma", "SGD noise σ", "float", 0.1, "Standard deviation of the noise SGD adds to ∇f",
+                  bounds=(0.0, 100.0)),
+            Param("damping", "damping δ", "float", 1e-3,
+                  "Added to |H| and F before solving, so flat or singular curvature stays solvable",
+                  bounds=(1e-8, 100.0), log=True),
+            Param("log_color", "log colour scale", "bool", False, "Colour by log₁₀(f − min f + δ): shows valleys"),
+            Param("resolution", "grid resolution", "int", 400, "Grid points per axis of the heatmap",
+                  bounds=(50, 800)),
+            *_optimizer_params(),
+        ]  # fmt: skip
+
+    @classmethod
+    def aliases(cls) -> dict[str, Alias]:
+        def only(text: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
+            chosen = [t.strip() for t in text.split(",") if t.strip()]
+            if chosen == ["all"]:
+                chosen = list(optim.NAMES)
+            unknown = [c for c in chosen if c not in optim.NAMES]
+            if unknown or not chosen:
+                raise ValueError(f"optimizer must be 'all' or a comma list of {', '.join(optim.NAMES)}; got {text!r}")
+            return [(n, n in chosen) for n in optim.NAMES]
+
+        def rate(text: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
+            spec = next(p for p in cls.parameters() if p.key == "gd_lr")
+            lr = spec.parse(text)
+            return [(f"{n}_lr", lr) for n in optim.NAMES if values[n]]
+
+        return {
+            "optimizer": ("enable only these optimizers: a comma list, or all", only),
+            "lr": ("set the learning rate of every enabled optimizer", rate),
+        }
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.started = False
+        self.landscape: saddle.Landscape | None = None
+        self.frame: saddle.SaddleFrame | None = None
+        styled = self.styled
+        self.view = pg.GraphicsLayoutWidget()
+        self.surface_plot = new_plot(styled, "Saddle x² − y²", "x", "y", legend=(6, 2), downsample=False)
+        self.surface_plot.legend.setColumnCount(4)  # one short row along the top edge
+        self.loss_plot = new_plot(styled, "Loss", "step", "f", legend=(8, -8))
+        self.loss_plot.legend.setColumnCount(2)
+        self.grad_plot = new_plot(styled, "Gradient norm: a plateau means a saddle nearby", "step", "|∇f|",
+                                  log_y=True, legend=None)  # fmt: skip
+        self.view.addItem(self.surface_plot, row=0, col=0, rowspan=2)
+        self.view.addItem(self.loss_plot, row=0, col=1)
+        self.view.addItem(self.grad_plot, row=1, col=1)
+        self.view.ci.layout.setColumnStretchFactor(0, 3)
+        self.view.ci.layout.setColumnStretchFactor(1, 2)
+        self.heatmap = HeatmapPanel(styled, self.surface_plot)
+        self.critical_items: dict[str, pg.ScatterPlotItem] = {}
+        for kind, (symbol, fill, edge) in _MARKERS.items():
+            item = pg.ScatterPlotItem(symbol=symbol, size=14, brush=pg.mkBrush(fill), pen=pg.mkPen(edge, width=1.5),
+                                      hoverable=True, tip=self._tip, name=kind)  # fmt: skip
+            item.setZValue(20)
+            self.surface_plot.addItem(item)
+            self.critical_items[kind] = item
+        self.start_marker = pg.ScatterPlotItem(symbol="+", size=22, pen=pg.mkPen("#ffffff", width=2),
+                                               brush=pg.mkBrush("#ffffff"))  # fmt: skip
+        self.start_marker.setZValue(30)
+        self.surface_plot.addItem(self.start_marker)
+        self.paths: dict[str, pg.PlotDataItem] = {}
+        self.heads: dict[str, pg.ScatterPlotItem] = {}
+        self.loss_curves: dict[str, pg.PlotDataItem] = {}
+        self.grad_curves: dict[str, pg.PlotDataItem] = {}
+        for name in optim.NAMES:
+            self.paths[name] = styled.keyed(pg.PlotDataItem(antialias=True, shadowPen=pg.mkPen("#000000", width=4)),
+                                            name, 2.0)  # fmt: skip
+            self.heads[name] = styled.keyed(pg.ScatterPlotItem(size=11, symbol="o"), name)
+            self.loss_curves[name] = styled.keyed(pg.PlotDataItem(), name)
+            self.grad_curves[name] = styled.keyed(pg.PlotDataItem(), name)
+            self.paths[name].setZValue(10)
+            self.heads[name].setZValue(11)
+            self.surface_plot.addItem(self.paths[name])
+            self.surface_plot.addItem(self.heads[name])
+            self.loss_plot.addItem(self.loss_curves[name])
+            self.grad_plot.addItem(self.grad_curves[name])
+        self.surface_plot.vb.setMouseEnabled(x=False, y=False)  # clicks choose the start; no accidental panning
+        self.view.scene().sigMouseClicked.connect(self._on_click)
+
+        self.hover = QtWidgets.QLabel("Hover over the surface to read f; click to set the start point.")
+        self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout = HoverReadout(self.surface_plot, self._describe_point, self.hover)
+        self.table = QtWidgets.QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Optimizer", "η", "What happened", "f now", "|∇f| now"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 3)
+        layout.addWidget(self.hover)
+        layout.addWidget(self.table)
+
+    # --- parameters -> lab ------------------------------------------------------------------
+    def _surface(self) -> surfaces.Surface:
+        return surfaces.get(self.values()["surface"])
+
+    def experiment(self, values: dict[str, Any]) -> ExperimentFactory:
+        surface = surfaces.get(values["surface"])
+        chosen = tuple(n for n in optim.NAMES if values[n] and (n != "natural_gradient" or surface.is_model))
+        cfg = saddle.SaddleConfig(
+            surface=values["surface"],
+            start=(values["start_x"], values["start_y"]),
+            optimizers=chosen,
+            learning_rates={n: values[f"{n}_lr"] for n in chosen},
+            steps=values["steps"],
+            steps_per_frame=values["steps_per_frame"],
+            noise_sigma=values["noise_sigma"],
+            damping=values["damping"],
+            seed=values["seed"],
+        )
+        return lambda: saddle.run(cfg)
+
+    def on_param_changed(self, key: str, value: Any) -> bool:
+        if key == "surface":
+            surface = surfaces.get(value)
+            assert self.panel is not None
+            self.panel.set_value("start_x", surface.default_start[0], quiet=True)
+            self.panel.set_value("start_y", surface.default_start[1], quiet=True)
+            for name in optim.NAMES:
+                self.panel.set_value(f"{name}_lr", optim.suggested_lr(surface, name), quiet=True)
+        if key in ("surface", "log_color", "resolution"):
+            self._sync_natural_gradient()
+            if self.started:
+                self.start_jobs()
+            return key == "surface"
+        return True
+
+    def _sync_natural_gradient(self) -> None:
+        assert self.panel is not None
+        is_model = self._surface().is_model
+        self.panel.set_enabled("natural_gradient", is_model, "" if is_model else _NO_FISHER)
+        self.panel.set_enabled("natural_gradient_lr", is_model, "" if is_model else _NO_FISHER)
+
+    def start_jobs(self) -> None:
+        self.started = True
+        self._sync_natural_gradient()
+        values = self.values()
+        name, resolution, log_color = values["surface"], values["resolution"], values["log_color"]
+        assert self.jobs is not None
+        self.jobs.start(
+            lambda: saddle.landscape(name, resolution, log_color), self._on_landscape, "Gridding the surface"
+        )
+
+    # --- drawing ------------------------------------------------------------------------------
+    def _on_landscape(self, landscape: saddle.Landscape) -> None:
+        self.landscape = landscape
+        surface = surfaces.get(landscape.surface)
+        self.surface_plot.setTitle(surface.title)
+        self.surface_plot.setLabel("bottom", surface.axis_labels[0])
+        self.surface_plot.setLabel("left", surface.axis_labels[1])
+        self.heatmap.set_field(landscape.xs, landscape.ys, landscape.shown, landscape.shown_label, landscape.values)
+        self.heatmap.set_contours(landscape.contour_points)
+        for kind, item in self.critical_items.items():
+            points = [c for c in landscape.critical if c.kind == kind]
+            item.setData([c.x for c in points], [c.y for c in points], data=[c.describe() for c in points])
+        has_floor = surface.infimum is not None
+        self.loss_plot.setLogMode(y=has_floor)
+        self.loss_plot.setLabel("left", "f − inf f" if has_floor else "f")
+        self.loss_plot.setTitle("Loss above its infimum" if has_floor else "Loss (unbounded below: window's range)")
+        if has_floor:
+            self.loss_plot.enableAutoRange(y=True)
+        else:  # a run to −∞ would squash everything else: show the range of f over the window
+            low, high = float(np.nanmin(landscape.values)), float(np.nanmax(landscape.values))
+            self.loss_plot.setYRange(low, high, padding=0.05)
+        self.styled.restyle(self.styled.theme)
+        if self.frame is not None:
+            self.show_frame(self.frame)
+
+    def show_frame(self, frame: saddle.SaddleFrame) -> None:
+        self.frame = frame
+        self._sync_legend(list(frame.paths))
+        values = self.values()
+        surface = surfaces.get(values["surface"])
+        self.start_marker.setData([values["start_x"]], [values["start_y"]])
+        floor = surface.infimum
+        for name in optim.NAMES:
+            if name not in frame.paths:
+                for item in (self.paths[name], self.heads[name], self.loss_curves[name], self.grad_curves[name]):
+                    item.setData([], [])
+                continue
+            path = frame.paths[name]
+            steps = np.arange(len(path), dtype=float)
+            self.paths[name].setData(path[:, 0], path[:, 1])
+            self.heads[name].setData(path[-1:, 0], path[-1:, 1])
+            loss = frame.values[name]
+            shown = np.maximum(loss - floor, 1e-16) if floor is not None else loss
+            self.loss_curves[name].setData(steps, shown)
+            self.grad_curves[name].setData(steps, np.maximum(frame.grad_norms[name], 1e-16))
+        self._fill_table(frame, values)
+
+    def _sync_legend(self, names: list[str]) -> None:
+        """The legend lists the optimizers that are running, in display order, and no others."""
+        legend = self.loss_plot.legend
+        if [label.text for _, label in legend.items] == [optim.LABELS[n] for n in names]:
+            return
+        legend.clear()
+        for name in names:
+            legend.addItem(self.loss_curves[name], optim.LABELS[name])
+        self.styled.restyle(self.styled.theme)
+
+    def _fill_table(self, frame: saddle.SaddleFrame, values: dict[str, Any]) -> None:
+        names = list(frame.paths)
+        if self.table.rowCount() != len(names):
+            self.table.setRowCount(len(names))
+            rows = sum(self.table.rowHeight(r) for r in range(len(names)))
+            self.table.setFixedHeight(self.table.horizontalHeader().height() + rows + 4)  # every row visible
+        for row, name in enumerate(names):
+            outcome = frame.outcomes[name]
+            cells = [
+                optim.LABELS[name],
+                f"{values[f'{name}_lr']:.3g}",
+                outcome.text,
+                f"{frame.values[name][-1]:.4g}",
+                f"{frame.grad_norms[name][-1]:.3g}",
+            ]
+            for col, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                if col == 0:
+                    item.setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.theme.color(name))
+                    item.setToolTip(optim.UPDATE_RULES[name])
+                if col == 2 and outcome.kind in ("diverged", "stuck"):
+                    item.setForeground(QtGui.QBrush(QtGui.QColor("#d55e00")))
+                self.table.setItem(row, col, item)
+
+    # --- interaction --------------------------------------------------------------------------
+    def _tip(self, x: float, y: float, data: Any) -> str:
+        return str(data)
+
+    def _describe_point(self, x: float, y: float) -> str | None:
+        if self.landscape is None:
+            return None
+        surface = surfaces.get(self.landscape.surface)
+        for c in self.landscape.critical:
+            if np.hypot(c.x - x, c.y - y) < 0.015 * surface.extent:
+                return c.describe()
+        value = self.heatmap.value_at(x, y)
+        if value is None:
+            return None
+        a, b = surface.axis_labels
+        return f"{a} = {x:.3f}, {b} = {y:.3f}:  f = {value:.4g}     {surface.formula}"
+
+    def _on_click(self, event: Any) -> None:
+        if event.button() != QtCore.Qt.MouseButton.LeftButton or self.panel is None:
+            return
+        if not self.surface_plot.vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = self.surface_plot.vb.mapSceneToView(event.scenePos())
+        (x0, x1), (y0, y1) = self._surface().bounds
+        if x0 <= point.x() <= x1 and y0 <= point.y() <= y1:
+            self.panel.set_value("start_x", round(point.x(), 4), quiet=True)
+            self.panel.set_value("start_y", round(point.y(), 4))
+
+    # --- export -------------------------------------------------------------------------------
+    def plots(self) -> dict[str, pg.PlotItem]:
+        return {"surface": self.surface_plot, "loss": self.loss_plot, "grad_norm": self.grad_plot}
+
+    def tables(self) -> dict[str, Table]:
+        tables: dict[str, Table] = {}
+        if self.frame is not None:
+            frame = self.frame
+            trajectory: Table = {"step": list(range(frame.step + 1))}
+            for name, path in frame.paths.items():
+                pad = frame.step + 1 - len(path)
+                for column, data in (("x", path[:, 0]), ("y", path[:, 1]), ("f", frame.values[name]),
+                                     ("grad_norm", frame.grad_norms[name])):  # fmt: skip
+                    trajectory[f"{name}_{column}"] = np.concatenate([data, np.full(pad, np.nan)])
+            tables["trajectories"] = trajectory
+            tables["outcomes"] = {
+                "optimizer": list(frame.paths),
+                "lr": [self.values()[f"{n}_lr"] for n in frame.paths],
+                "outcome": [frame.outcomes[n].text for n in frame.paths],
+                "final_f": [frame.values[n][-1] for n in frame.paths],
+                "final_grad_norm": [frame.grad_norms[n][-1] for n in frame.paths],
+            }
+        if self.landscape is not None:
+            crit = self.landscape.critical
+            tables["critical_points"] = {
+                "x": [c.x for c in crit], "y": [c.y for c in crit], "f": [c.value for c in crit],
+                "eigenvalue_1": [c.eigenvalues[0] for c in crit], "eigenvalue_2": [c.eigenvalues[1] for c in crit],
+                "kind": [c.kind for c in crit],
+            }  # fmt: skip
+        return tables

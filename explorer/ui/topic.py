@@ -1,0 +1,122 @@
+"""The base class every topic view derives from, and the registry the main window reads.
+
+A view declares its parameters, turns their values into a lab experiment, and draws the frames it
+receives; it never computes and never imports another view. Dropping a module into
+``explorer/ui/tabs/`` that defines a ``@register``-ed subclass adds a tab: nothing else changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
+
+from explorer.ui.params import Param, ParamPanel
+from explorer.ui.runner import ExperimentFactory, JobRunner
+from explorer.ui.theme import Theme
+from explorer.ui.widgets.plots import Styled
+
+#: a CLI shorthand: (help text, function(text, current values) -> [(key, value), ...])
+Alias = tuple[str, Callable[[str, dict[str, Any]], list[tuple[str, Any]]]]
+Table = dict[str, Sequence[Any]]
+
+_REGISTRY: dict[str, type[TopicTab]] = {}
+
+
+def register(cls: type[TopicTab]) -> type[TopicTab]:
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"two tabs are named {cls.name!r}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def tab_classes() -> list[type[TopicTab]]:
+    """Every registered tab in display order (imports each module of ``explorer.ui.tabs``)."""
+    import explorer.ui.tabs as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+    return sorted(_REGISTRY.values(), key=lambda cls: cls.order)
+
+
+class TopicTab(QtWidgets.QWidget):
+    """Plots of one topic. Subclasses set ``name``, ``title``, ``order`` and override the hooks."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    order: ClassVar[int] = 100
+    #: shown under the title in the side panel
+    summary: ClassVar[str] = ""
+
+    sig_message = QtCore.pyqtSignal(str)  # a problem to show in the tab's banner
+    sig_reset = QtCore.pyqtSignal()  # ask the page to restart the experiment (e.g. new start point)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.styled = Styled()
+        self.panel: ParamPanel | None = None
+        self.jobs: JobRunner | None = None
+        self.device = "cpu"
+        self.shown_step: int | None = None  # the step of the frame on screen, for captions
+
+    # --- declared by subclasses -------------------------------------------------------------
+    @classmethod
+    def parameters(cls) -> list[Param]:
+        return []
+
+    @classmethod
+    def aliases(cls) -> dict[str, Alias]:
+        """CLI shorthands beyond the parameter keys (e.g. ``optimizer=adam``)."""
+        return {}
+
+    def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:
+        """A factory for the live experiment of these parameter values, or None if the tab has none."""
+        return None
+
+    def show_frame(self, frame: Any) -> None:
+        """Draw a frame from the experiment."""
+
+    def on_param_changed(self, key: str, value: Any) -> bool:
+        """React to an edited parameter; return True if the experiment must restart."""
+        return True
+
+    def start_jobs(self) -> None:
+        """Start the one-shot jobs the view needs before it can draw (a landscape grid, say)."""
+
+    def plots(self) -> dict[str, pg.PlotItem]:
+        return {}
+
+    def tables(self) -> dict[str, Table]:
+        """What the plots show, as named column tables, for CSV and JSON export."""
+        return {}
+
+    def caption(self) -> str:
+        """Topic and key parameters, stamped under an exported image."""
+        if self.panel is None:
+            return self.title
+        keys = [p for p in self.parameters() if p.in_caption]
+        values = self.panel.values()
+        text = self.title + " — " + ", ".join(f"{p.key}={_short(values[p.key])}" for p in keys)
+        return text if self.shown_step is None else f"{text} — shown at step {self.shown_step}"
+
+    # --- provided ---------------------------------------------------------------------------
+    def attach(self, panel: ParamPanel, jobs: JobRunner) -> None:
+        self.panel = panel
+        self.jobs = jobs
+
+    def values(self) -> dict[str, Any]:
+        assert self.panel is not None
+        return self.panel.values()
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.styled.restyle(theme)
+        for widget in self.findChildren(pg.GraphicsLayoutWidget):
+            widget.setBackground(theme.background)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

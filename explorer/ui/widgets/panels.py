@@ -1,0 +1,150 @@
+"""Small shared widgets of the side panel: message banner, run controls, job progress, topic note."""
+
+from __future__ import annotations
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+
+class Banner(QtWidgets.QFrame):
+    """A visible, dismissable message at the top of a tab: divergence, out-of-memory, bad input."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setStyleSheet(
+            "#banner { background: #fde8e4; border: 1px solid #d55e00; border-radius: 4px; }"
+            "#banner QLabel { color: #5a1a00; }"
+        )
+        self.label = QtWidgets.QLabel(wordWrap=True)
+        self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QtWidgets.QToolButton(text="✕", autoRaise=True, toolTip="Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class RunControls(QtWidgets.QWidget):
+    """Play/Pause, Step, Reset, the speed (frames per second) and the current step."""
+
+    sig_toggle = QtCore.pyqtSignal()
+    sig_step = QtCore.pyqtSignal()
+    sig_reset = QtCore.pyqtSignal()
+    sig_speed = QtCore.pyqtSignal(float)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.play = QtWidgets.QPushButton("▶ Play", toolTip="Play / pause the run (Space)")
+        self.step = QtWidgets.QPushButton("Step", toolTip="Advance one frame and pause (S)")
+        self.reset = QtWidgets.QPushButton("Reset", toolTip="Start again from the same initialization (R)")
+        for button in (self.play, self.step, self.reset):
+            button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space must stay the shortcut
+        self.play.clicked.connect(self.sig_toggle)
+        self.step.clicked.connect(self.sig_step)
+        self.reset.clicked.connect(self.sig_reset)
+        self.speed = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=1, maximum=120, value=30)
+        self.speed.setToolTip("Frames per second the experiment may produce; each frame is a few steps")
+        self.speed_label = QtWidgets.QLabel("30 frames/s")
+        self.speed.valueChanged.connect(self._on_speed)
+        self.step_label = QtWidgets.QLabel("step 0")
+        self.step_label.setToolTip("Optimisation steps taken since the last Reset")
+        grid = QtWidgets.QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.play, 0, 0)
+        grid.addWidget(self.step, 0, 1)
+        grid.addWidget(self.reset, 0, 2)
+        grid.addWidget(QtWidgets.QLabel("Speed"), 1, 0)
+        grid.addWidget(self.speed, 1, 1)
+        grid.addWidget(self.speed_label, 1, 2)
+        grid.addWidget(self.step_label, 2, 0, 1, 3)
+
+    def _on_speed(self, value: int) -> None:
+        self.speed_label.setText(f"{value} frames/s")
+        self.sig_speed.emit(float(value))
+
+    def show_state(self, state: str) -> None:
+        self.play.setText("❚❚ Pause" if state == "playing" else "▶ Play")
+        self.play.setEnabled(state in ("playing", "paused"))
+        self.step.setEnabled(state in ("playing", "paused"))
+
+    def show_step(self, step: int) -> None:
+        self.step_label.setText(f"step {step}")
+
+
+class JobProgress(QtWidgets.QWidget):
+    """A progress bar with a label and Cancel, visible only while a job runs."""
+
+    sig_cancel = QtCore.pyqtSignal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QtWidgets.QLabel()
+        self.bar = QtWidgets.QProgressBar(minimum=0, maximum=1000)
+        self.bar.setTextVisible(False)
+        self.cancel = QtWidgets.QPushButton("Cancel", toolTip="Stop this computation")
+        self.cancel.clicked.connect(self.sig_cancel)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.cancel)
+        self.hide()
+
+    def show_progress(self, fraction: float, message: str) -> None:
+        self.bar.setValue(int(1000 * min(max(fraction, 0.0), 1.0)))
+        if message:
+            self.label.setText(message)
+
+    def set_busy(self, busy: bool) -> None:
+        self.setVisible(busy)
+        if busy:
+            self.bar.setValue(0)
+
+
+class NotePanel(QtWidgets.QWidget):
+    """The topic's Markdown note under a header that folds it away."""
+
+    sig_toggled = QtCore.pyqtSignal(bool)
+
+    def __init__(self, markdown: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.header = QtWidgets.QToolButton(text="About this topic", checkable=True, checked=True)
+        self.header.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.header.setArrowType(QtCore.Qt.ArrowType.DownArrow)
+        self.header.setStyleSheet("QToolButton { border: none; font-weight: bold; }")
+        self.header.toggled.connect(self.set_open)
+        self.browser = QtWidgets.QTextBrowser(openExternalLinks=True)
+        self.browser.setMarkdown(markdown)
+        self.browser.document().setDocumentMargin(6)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.browser, 1)
+
+    def set_open(self, open_: bool) -> None:
+        self.header.blockSignals(True)
+        self.header.setChecked(open_)
+        self.header.blockSignals(False)
+        self.header.setArrowType(QtCore.Qt.ArrowType.DownArrow if open_ else QtCore.Qt.ArrowType.RightArrow)
+        self.browser.setVisible(open_)
+        self.sig_toggled.emit(open_)
+
+    def is_open(self) -> bool:
+        return self.browser.isVisible() or self.header.isChecked()
+
+
+def bold(widget: QtWidgets.QWidget, scale: float = 1.25) -> QtWidgets.QWidget:
+    font = QtGui.QFont(widget.font())
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * scale)
+    widget.setFont(font)
+    return widget

@@ -1,0 +1,167 @@
+"""Shared plot panels: a heatmap with colour bar and contours, and a multi-curve panel with legend.
+
+Items are created once and updated with ``setData`` / ``setImage`` on every frame (pyqtgraph's own
+advice), long curves use peak downsampling and clip-to-view, and every curve is registered with its
+series key so a theme change can re-pen it in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore
+
+from explorer.ui.theme import Theme, style_axis, style_plot
+
+
+class Styled:
+    """Remembers (item, series key, width) so :meth:`restyle` can re-pen everything for a new theme."""
+
+    def __init__(self) -> None:
+        self.theme = Theme()
+        self._keyed: list[tuple[pg.GraphicsObject, str, float]] = []
+        self._plots: list[pg.PlotItem] = []
+        self._axes: list[pg.AxisItem] = []
+
+    def styled_axis(self, axis: pg.AxisItem) -> pg.AxisItem:
+        """Style a free-standing axis (a colour bar's) like the plots' axes."""
+        self._axes.append(axis)
+        style_axis(axis, self.theme)
+        return axis
+
+    def keyed(self, item: pg.GraphicsObject, key: str, width: float = 1.5) -> pg.GraphicsObject:
+        self._keyed.append((item, key, width))
+        self._pen(item, key, width)
+        return item
+
+    def styled_plot(self, plot: pg.PlotItem) -> pg.PlotItem:
+        self._plots.append(plot)
+        style_plot(plot, self.theme)
+        return plot
+
+    def _pen(self, item: pg.GraphicsObject, key: str, width: float) -> None:
+        if isinstance(item, pg.ScatterPlotItem):
+            item.setBrush(self.theme.brush(key))
+            item.setPen(pg.mkPen(self.theme.background, width=0.8 * self.theme.pen_scale))
+        elif isinstance(item, pg.PlotDataItem):
+            item.setPen(self.theme.pen(key, width))
+            if item.opts.get("symbol") is not None:
+                item.setSymbolBrush(self.theme.brush(key))
+                item.setSymbolPen(pg.mkPen(self.theme.background))
+                item.setSymbolSize(int(8 * self.theme.font_scale))
+        elif isinstance(item, pg.BarGraphItem):
+            item.setOpts(brush=self.theme.brush(key, 200), pen=pg.mkPen(self.theme.foreground, width=0.5))
+
+    def restyle(self, theme: Theme) -> None:
+        self.theme = theme
+        for plot in self._plots:
+            style_plot(plot, theme)
+        for axis in self._axes:
+            style_axis(axis, theme)
+        for item, key, width in self._keyed:
+            self._pen(item, key, width)
+
+
+def new_plot(
+    styled: Styled,
+    title: str,
+    x_label: str,
+    y_label: str,
+    *,
+    log_x: bool = False,
+    log_y: bool = False,
+    legend: tuple[int, int] | None = (-8, 8),
+    downsample: bool = True,
+) -> pg.PlotItem:
+    """A PlotItem with labelled axes (units in the label text), grid, optional log axes and legend.
+
+    ``legend`` is the legend's offset from the plot's corner (negative: from the right / bottom),
+    or None for no legend. Long live curves get peak downsampling and clip-to-view.
+    """
+    plot = pg.PlotItem(title=title)
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
+    plot.setLogMode(x=log_x, y=log_y)
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    if downsample:
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+    if legend is not None:
+        plot.addLegend(offset=legend)
+    return styled.styled_plot(plot)
+
+
+class HeatmapPanel:
+    """An ImageItem with a ColorBarItem, one contour item (all levels as segment pairs) and hover text."""
+
+    def __init__(self, styled: Styled, plot: pg.PlotItem, colormap: str = "viridis") -> None:
+        self.plot = plot
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(-10)
+        plot.addItem(self.image)
+        self.contours = pg.PlotDataItem(connect="pairs", antialias=False)
+        self.contours.setZValue(-5)
+        plot.addItem(self.contours)
+        self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get(colormap), interactive=False, width=16)
+        self.colorbar.setImageItem(self.image, insert_in=plot)
+        styled.styled_axis(self.colorbar.axis)
+        self._styled = styled
+        self._xs = np.zeros(1)
+        self._ys = np.zeros(1)
+        self._values = np.zeros((1, 1))
+        self.hover_label = pg.TextItem(anchor=(0, 1), color=styled.theme.foreground, fill=pg.mkBrush(0, 0, 0, 0))
+        self.hover_label.setZValue(50)
+
+    def set_field(self, xs: np.ndarray, ys: np.ndarray, shown: np.ndarray, label: str, values: np.ndarray) -> None:
+        """Show ``shown`` (ny, nx) over the rectangle spanned by xs, ys; ``values`` is what hover reports."""
+        self._xs, self._ys, self._values = xs, ys, values
+        finite = shown[np.isfinite(shown)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        self.image.setImage(np.ascontiguousarray(shown, dtype=np.float32), autoLevels=False, levels=(low, high))
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        self.image.setRect(QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
+        self.colorbar.setLevels((low, high))
+        self.colorbar.axis.setLabel(label)
+        self._styled.styled_axis(self.colorbar.axis)
+        self.plot.setRange(xRange=(xs[0], xs[-1]), yRange=(ys[0], ys[-1]), padding=0)
+
+    def set_contours(self, points: np.ndarray) -> None:
+        pen = pg.mkPen(self._styled.theme.muted(140), width=1)
+        pen.setCosmetic(True)
+        self.contours.setPen(pen)
+        self.contours.setData(points[:, 0], points[:, 1], connect="pairs")
+        # segment pairs must reach the screen intact: no downsampling, no clipping of the pair list
+        self.contours.setDownsampling(ds=1, auto=False)
+        self.contours.setClipToView(False)
+
+    def value_at(self, x: float, y: float) -> float | None:
+        """The gridded value nearest (x, y), or None outside the grid."""
+        if not (self._xs[0] <= x <= self._xs[-1] and self._ys[0] <= y <= self._ys[-1]):
+            return None
+        i = int(np.clip(np.searchsorted(self._ys, y), 0, len(self._ys) - 1))
+        j = int(np.clip(np.searchsorted(self._xs, x), 0, len(self._xs) - 1))
+        return float(self._values[i, j])
+
+
+class HoverReadout:
+    """Calls ``describe(x, y)`` on mouse moves over a plot and shows the text in a corner label.
+
+    The label, not a tooltip, so that a projector audience sees the same numbers as the presenter.
+    """
+
+    def __init__(self, plot: pg.PlotItem, describe: Callable[[float, float], str | None], label) -> None:
+        self.plot = plot
+        self.describe = describe
+        self.label = label
+        self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_moved)
+
+    def _on_moved(self, event: tuple) -> None:
+        pos = event[0]
+        if not self.plot.sceneBoundingRect().contains(pos):
+            return
+        point = self.plot.vb.mapSceneToView(pos)
+        text = self.describe(point.x(), point.y())
+        if text is not None:
+            self.label.setText(text)

@@ -1,0 +1,336 @@
+"""The main window: one tab per topic, menus for export, view, run and device, and a status bar.
+
+Pages are built the first time their tab is shown, and torch is imported only after the window has
+painted (in a background thread that also finds the device), so start-up costs what Qt costs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+import threading
+from importlib import metadata
+from pathlib import Path
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from explorer.ui import export
+from explorer.ui.page import TopicPage
+from explorer.ui.settings import Settings
+from explorer.ui.theme import Theme, apply_to_application
+from explorer.ui.topic import TopicTab, tab_classes
+
+_found_device: tuple[bool, str] | None = None  # probed once per process: torch's answer cannot change
+
+
+class DeviceProbe(QtCore.QObject):
+    """Imports torch off the GUI thread and reports whether CUDA is there and what it is called.
+
+    A daemon Python thread rather than a QThread: a window closed while torch is still importing
+    must not be able to destroy a running thread (Qt aborts the process when that happens).
+    """
+
+    sig_found = QtCore.pyqtSignal(bool, str)
+
+    def start(self) -> None:
+        if _found_device is not None:
+            QtCore.QTimer.singleShot(0, lambda: self.sig_found.emit(*_found_device))
+            return
+        threading.Thread(target=self._run, name="device-probe", daemon=True).start()
+
+    def _run(self) -> None:
+        global _found_device
+        try:
+            import torch
+
+            cuda = bool(torch.cuda.is_available())
+            name = torch.cuda.get_device_name(0) if cuda else (platform.processor() or platform.machine())
+        except Exception as exc:  # a broken torch install must not stop the numpy-only tabs
+            cuda, name = False, f"torch unavailable ({exc})"
+        _found_device = (cuda, name)
+        with contextlib.suppress(RuntimeError):  # the window may have closed meanwhile
+            self.sig_found.emit(cuda, name)
+
+
+def versions(device_name: str) -> dict[str, str]:
+    from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
+
+    found = {"Python": platform.python_version(), "Qt": QT_VERSION_STR, "PyQt6": PYQT_VERSION_STR}
+    for package in ("torch", "triton", "pyqtgraph", "numpy", "scipy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    found["device"] = device_name
+    return found
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, settings: Settings, *, headless: bool = False) -> None:
+        super().__init__()
+        self.settings = settings
+        self.headless = headless
+        self.setWindowTitle("Loss-landscape explorer")
+        self.tab_classes: dict[str, type[TopicTab]] = {cls.name: cls for cls in tab_classes()}
+        self.pages: dict[str, TopicPage] = {}
+        self.cuda_available = False
+        self.device_name = "probing…"
+        self.theme = Theme(dark=settings["theme"] == "dark", presentation=settings["presentation"])
+
+        self.tabs = QtWidgets.QTabWidget(documentMode=True)
+        for cls in self.tab_classes.values():
+            holder = QtWidgets.QWidget()
+            QtWidgets.QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+            holder.setProperty("topic", cls.name)
+            self.tabs.addTab(holder, cls.title)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.setCentralWidget(self.tabs)
+
+        self.device_label = QtWidgets.QLabel()
+        self.rates_label = QtWidgets.QLabel()
+        self.device_label.setToolTip("Where models train: Device menu to change")
+        self.rates_label.setToolTip("Optimisation steps per second and frames drawn per second")
+        self.statusBar().addPermanentWidget(self.rates_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self._build_menus()
+        self._rates_timer = QtCore.QTimer(self, interval=1000)
+        self._rates_timer.timeout.connect(self._show_rates)
+        self._rates_timer.start()
+        self._probe: DeviceProbe | None = None
+
+        apply_to_application(QtWidgets.QApplication.instance(), self.theme)
+        self.select(settings["last_tab"] if settings["last_tab"] in self.tab_classes else self._first_name())
+        self._update_device_label()
+        for warning in settings.warnings:
+            self.statusBar().showMessage(f"Settings: {warning}", 15000)
+
+    # --- pages --------------------------------------------------------------------------------
+    def _first_name(self) -> str:
+        return next(iter(self.tab_classes))
+
+    def page(self, name: str) -> TopicPage:
+        """The page of topic ``name``, built on first use."""
+        if name not in self.pages:
+            index = list(self.tab_classes).index(name)
+            page = TopicPage(self.tab_classes[name], headless=self.headless)
+            page.tab.device = self.resolved_device()
+            page.note.set_open(self.settings["note_open"])
+            page.note.sig_toggled.connect(self._on_note_toggled)
+            page.sig_status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            page.apply_theme(self.theme)
+            self.tabs.widget(index).layout().addWidget(page)
+            self.pages[name] = page
+        return self.pages[name]
+
+    def current_page(self) -> TopicPage:
+        return self.page(self.tabs.currentWidget().property("topic"))
+
+    def select(self, name: str) -> TopicPage:
+        page = self.page(name)
+        self.tabs.setCurrentIndex(list(self.tab_classes).index(name))
+        return page
+
+    def _on_tab_changed(self, index: int) -> None:
+        name = self.tabs.widget(index).property("topic")
+        page = self.page(name)
+        self.settings["last_tab"] = name
+        for other in self.pages.values():
+            if other is not page:
+                other.runner.pause()  # only the visible topic trains
+        if self.isVisible() and not self.headless:
+            page.start()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.headless:
+            QtCore.QTimer.singleShot(0, self.current_page().start)
+            QtCore.QTimer.singleShot(200, self._probe_device)
+
+    # --- menus --------------------------------------------------------------------------------
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcut: str | None = None, **kw) -> QtGui.QAction:
+        action = QtGui.QAction(text, self, **kw)
+        if shortcut:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "Export image (PNG, 2x)…", lambda: self._export_dialog(".png"), "Ctrl+E")
+        self._action(file, "Export plots (SVG)…", lambda: self._export_dialog(".svg"), "Ctrl+Shift+S")
+        self._action(file, "Export data (CSV)…", lambda: self._export_dialog(".csv"))
+        self._action(file, "Export data and parameters (JSON)…", lambda: self._export_dialog(".json"))
+        self._action(file, "Copy image", self._copy_image, "Ctrl+Shift+C")
+        self._action(file, "Export all tabs to folder…", self._export_all_dialog, "Ctrl+Shift+E")
+        self.caption_action = self._action(
+            file, "Stamp caption on images", self._on_caption, checkable=True, checked=self.settings["caption"]
+        )
+        file.addSeparator()
+        self._action(file, "Quit", self.close, "Ctrl+Q")
+
+        view = bar.addMenu("&View")
+        self.presentation_action = self._action(
+            view, "Presentation mode", self.set_presentation, "F5", checkable=True, checked=self.theme.presentation
+        )
+        self.dark_action = self._action(
+            view, "Dark theme", self.set_dark, "Ctrl+D", checkable=True, checked=self.theme.dark
+        )
+        self._action(view, "Full screen", self._toggle_full_screen, "F11", checkable=True)
+
+        run = bar.addMenu("&Run")
+        self._action(run, "Play / pause", lambda: self.current_page().toggle_play(), "Space")
+        self._action(run, "Step", lambda: self.current_page().step(), "S")
+        self._action(run, "Reset", lambda: self.current_page().reset(), "R")
+
+        device = bar.addMenu("&Device")
+        group = QtGui.QActionGroup(self)
+        self.device_actions: dict[str, QtGui.QAction] = {}
+        for key, text in (("auto", "Auto (CUDA when present)"), ("cpu", "CPU"), ("cuda", "CUDA")):
+            action = self._action(device, text, lambda _=False, k=key: self.set_device(k), checkable=True)
+            action.setChecked(self.settings["device"] == key)
+            group.addAction(action)
+            self.device_actions[key] = action
+        self.device_actions["cuda"].setEnabled(False)
+        self.device_actions["cuda"].setToolTip("Looking for a CUDA device…")
+        device.setToolTipsVisible(True)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts)
+        self._action(help_menu, "About", self._show_about)
+
+    # --- view ---------------------------------------------------------------------------------
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        apply_to_application(QtWidgets.QApplication.instance(), theme)
+        for page in self.pages.values():
+            page.apply_theme(theme)
+        self.settings["theme"] = "dark" if theme.dark else "light"
+        self.settings["presentation"] = theme.presentation
+
+    def set_presentation(self, on: bool) -> None:
+        self.presentation_action.setChecked(on)
+        self.set_theme(Theme(dark=self.theme.dark, presentation=bool(on)))
+
+    def set_dark(self, on: bool) -> None:
+        self.dark_action.setChecked(on)
+        self.set_theme(Theme(dark=bool(on), presentation=self.theme.presentation))
+
+    def _toggle_full_screen(self, on: bool) -> None:
+        self.showFullScreen() if on else self.showNormal()
+
+    def _on_caption(self, on: bool) -> None:
+        self.settings["caption"] = bool(on)
+
+    def _on_note_toggled(self, open_: bool) -> None:
+        self.settings["note_open"] = open_
+        for page in self.pages.values():
+            if page.note.is_open() != open_:
+                page.note.set_open(open_)
+
+    # --- device -------------------------------------------------------------------------------
+    def _probe_device(self) -> None:
+        if self._probe is None:
+            self._probe = DeviceProbe(self)
+            self._probe.sig_found.connect(self._on_device_found)
+            self._probe.start()
+
+    def _on_device_found(self, cuda: bool, name: str) -> None:
+        self.cuda_available, self.device_name = cuda, name
+        action = self.device_actions["cuda"]
+        action.setEnabled(cuda)
+        action.setToolTip(name if cuda else "No CUDA device found: torch reports none on this machine")
+        if self.settings["device"] == "cuda" and not cuda:
+            self.statusBar().showMessage("CUDA was chosen last time but is not available: using the CPU", 10000)
+        self._update_device_label()
+        for page in self.pages.values():
+            page.tab.device = self.resolved_device()
+
+    def resolved_device(self) -> str:
+        return "cuda" if self.settings["device"] in ("auto", "cuda") and self.cuda_available else "cpu"
+
+    def set_device(self, key: str) -> None:
+        self.settings["device"] = key
+        self._update_device_label()
+        for page in self.pages.values():
+            if page.tab.device != self.resolved_device():
+                page.tab.device = self.resolved_device()
+                page.reset()
+
+    def _update_device_label(self) -> None:
+        device = self.resolved_device()
+        self.device_label.setText(f"Device: {device.upper()} · {self.device_name}")
+
+    def _show_rates(self) -> None:
+        if not self.pages:
+            return
+        steps, frames = self.current_page().runner.rates()
+        self.rates_label.setText(f"{steps:,.0f} steps/s · {frames:.0f} frames/s")
+
+    # --- export -------------------------------------------------------------------------------
+    def export_to(self, path: Path) -> list[Path]:
+        page = self.current_page()
+        return export.export_file(
+            page.tab, path, caption=self.settings["caption"], step=page.runner.current_step or None
+        )
+
+    def _export_dialog(self, suffix: str) -> None:
+        page = self.current_page()
+        kinds = {".png": "PNG image (*.png)", ".svg": "SVG (*.svg)", ".csv": "CSV (*.csv)", ".json": "JSON (*.json)"}
+        start = str(Path.home() / f"{page.tab.name}{suffix}")
+        name, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export", start, kinds[suffix])
+        if not name:
+            return
+        path = Path(name) if Path(name).suffix else Path(name + suffix)
+        self._report(lambda: self.export_to(path))
+
+    def _export_all_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export all tabs to folder", str(Path.home()))
+        if folder:
+            self._report(lambda: self.export_all(Path(folder)))
+
+    def export_all(self, folder: Path) -> list[Path]:
+        written: list[Path] = []
+        for name in self.tab_classes:
+            page = self.page(name)
+            written += export.export_everything(page.tab, folder, caption=self.settings["caption"])
+        return written
+
+    def _copy_image(self) -> None:
+        export.copy_image(self.current_page().tab)
+        self.statusBar().showMessage("Image copied to the clipboard", 5000)
+
+    def _report(self, action) -> None:
+        try:
+            written = action()
+        except export.ExportError as exc:
+            QtWidgets.QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        self.statusBar().showMessage(f"Exported {export.names(written)}", 8000)
+
+    # --- help ---------------------------------------------------------------------------------
+    def _show_about(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in versions(self.device_name).items())
+        QtWidgets.QMessageBox.about(
+            self,
+            "About the loss-landscape explorer",
+            f"<p>Small models train live; the ideas of deep learning become pictures.</p><table>{rows}</table>",
+        )
+
+    def _show_shortcuts(self) -> None:
+        QtWidgets.QMessageBox.information(
+            self,
+            "Keyboard shortcuts",
+            "Space  play / pause\nS  step one frame\nR  reset to the same initialization\n"
+            "F5  presentation mode\nF11  full screen\nCtrl+D  dark theme\nCtrl+E  export PNG\n"
+            "Ctrl+Shift+S  export SVG\nCtrl+Shift+C  copy image\nCtrl+Shift+E  export all tabs\nCtrl+Q  quit",
+        )
+
+    # --- closing ------------------------------------------------------------------------------
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        for page in self.pages.values():
+            page.shutdown()
+        if not self.headless:  # an export from the command line leaves the user's preferences alone
+            self.settings.save()
+        super().closeEvent(event)
