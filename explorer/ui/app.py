@@ -25,7 +25,7 @@ def _message_handler(kind: QtCore.QtMsgType, context: QtCore.QMessageLogContext,
 
 def create_application() -> QtWidgets.QApplication:
     """The one QApplication (reused if a test harness made it), with row-major images for numpy."""
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)  # per item where it pays
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("loss-explorer")
     app.setOrganizationName("loss-explorer")

@@ -125,6 +125,8 @@ def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
     axis.setStyle(tickFont=tick_font, tickTextOffset=int(4 * theme.font_scale))
     if axis.labelText or axis.labelUnits:
         axis.setLabel(axis.labelText, axis.labelUnits, **label_css)
+    # an axis repaints whenever the view does; a pixmap cache turns that into a blit (text is costly)
+    axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:

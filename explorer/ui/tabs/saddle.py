@@ -105,6 +105,7 @@ class SaddleTab(TopicTab):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.started = False
+        self._step_extent = 0
         self.landscape: saddle.Landscape | None = None
         self.frame: saddle.SaddleFrame | None = None
         styled = self.styled
@@ -247,6 +248,10 @@ class SaddleTab(TopicTab):
         self.frame = frame
         self._sync_legend(list(frame.paths))
         values = self.values()
+        if self._step_extent != values["steps"]:  # fixed x axes: no re-layout of the axes every frame
+            self._step_extent = values["steps"]
+            for plot in (self.loss_plot, self.grad_plot):
+                plot.setXRange(0, values["steps"], padding=0.02)
         surface = surfaces.get(values["surface"])
         self.start_marker.setData([values["start_x"]], [values["start_y"]])
         floor = surface.infimum
@@ -277,27 +282,39 @@ class SaddleTab(TopicTab):
 
     def _fill_table(self, frame: saddle.SaddleFrame, values: dict[str, Any]) -> None:
         names = list(frame.paths)
-        if self.table.rowCount() != len(names):
-            self.table.setRowCount(len(names))
-            rows = sum(self.table.rowHeight(r) for r in range(len(names)))
-            self.table.setFixedHeight(self.table.horizontalHeader().height() + rows + 4)  # every row visible
+        if [self.table.item(r, 0) and self.table.item(r, 0).text() for r in range(self.table.rowCount())] != [
+            optim.LABELS[n] for n in names
+        ]:
+            self._build_table(names)
         for row, name in enumerate(names):
             outcome = frame.outcomes[name]
-            cells = [
-                optim.LABELS[name],
+            cells = (
                 f"{values[f'{name}_lr']:.3g}",
                 outcome.text,
                 f"{frame.values[name][-1]:.4g}",
                 f"{frame.grad_norms[name][-1]:.3g}",
-            ]
-            for col, text in enumerate(cells):
-                item = QtWidgets.QTableWidgetItem(text)
-                if col == 0:
-                    item.setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.theme.color(name))
-                    item.setToolTip(optim.UPDATE_RULES[name])
-                if col == 2 and outcome.kind in ("diverged", "stuck"):
-                    item.setForeground(QtGui.QBrush(QtGui.QColor("#d55e00")))
-                self.table.setItem(row, col, item)
+            )
+            for col, text in enumerate(cells, start=1):
+                item = self.table.item(row, col)
+                if item.text() != text:  # only what changed: setting items is the costly part
+                    item.setText(text)
+            bad = outcome.kind in ("diverged", "stuck")
+            self.table.item(row, 2).setForeground(QtGui.QBrush(QtGui.QColor("#d55e00" if bad else self._text_colour())))
+
+    def _text_colour(self) -> str:
+        return self.palette().color(QtGui.QPalette.ColorRole.Text).name()
+
+    def _build_table(self, names: list[str]) -> None:
+        self.table.setRowCount(len(names))
+        for row, name in enumerate(names):
+            for col in range(5):
+                self.table.setItem(row, col, QtWidgets.QTableWidgetItem(""))
+            label = self.table.item(row, 0)
+            label.setText(optim.LABELS[name])
+            label.setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.theme.color(name))
+            label.setToolTip(optim.UPDATE_RULES[name])
+        rows = sum(self.table.rowHeight(r) for r in range(len(names)))
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + rows + 4)  # every row visible
 
     # --- interaction --------------------------------------------------------------------------
     def _tip(self, x: float, y: float, data: Any) -> str:
