@@ -7,6 +7,7 @@ is set), over several seconds of play.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import tempfile
@@ -17,12 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from machine import summary, write  # noqa: E402
-from PyQt6 import QtCore  # noqa: E402
+from machine import summary, write
+from PyQt6 import QtCore
 
-from explorer.ui.app import create_application  # noqa: E402
-from explorer.ui.settings import Settings  # noqa: E402
-from explorer.ui.window import MainWindow  # noqa: E402
+from explorer.ui.app import create_application
+from explorer.ui.settings import Settings
+from explorer.ui.window import MainWindow
 
 
 def main(seconds: float = 8.0) -> None:
@@ -63,8 +64,8 @@ def main(seconds: float = 8.0) -> None:
     heartbeat.stop()
     window.close()
 
-    intervals = [(b - a) * 1000 for a, b in zip(drawn, drawn[1:])]
-    stalls = [(b - a) * 1000 for a, b in zip(beats, beats[1:])]
+    intervals = [(b - a) * 1000 for a, b in itertools.pairwise(drawn)]
+    stalls = [(b - a) * 1000 for a, b in itertools.pairwise(beats)]
     results = {
         "frame_interval_ms": summary(intervals),
         "draw_cost_ms": summary(draw_costs),
