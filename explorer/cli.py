@@ -65,6 +65,45 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or platform_name)
 
 
+#: the X11 libraries Qt's xcb platform plugin needs, as Debian/Ubuntu packages
+XCB_PACKAGES = (
+    "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
+    "libxkbcommon-x11-0 libxcb-shape0 libxcb-xkb1 libxcb-randr0"
+)
+
+
+def missing_qt_libraries() -> str | None:
+    """Why Qt could not open an X11 window, as one line, or None if it can.
+
+    Qt aborts the whole process when its xcb plugin fails to load, so ask the dynamic loader first:
+    loading the plugin names the first missing library, and Qt >= 6.5 also needs libxcb-cursor.
+    """
+    import ctypes
+    import ctypes.util
+    import re
+
+    uses_xcb = os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb" and not os.environ.get("WAYLAND_DISPLAY")
+    if sys.platform != "linux" or not uses_xcb:
+        return None
+    from PyQt6 import QtCore
+
+    plugins = Path(QtCore.QLibraryInfo.path(QtCore.QLibraryInfo.LibraryPath.PluginsPath))
+    missing = None
+    try:
+        ctypes.CDLL(str(plugins / "platforms" / "libqxcb.so"))
+    except OSError as exc:
+        found = re.search(r"(lib[\w.+-]+\.so[\w.]*)", str(exc))
+        missing = found.group(1) if found else str(exc)
+    if missing is None and not ctypes.util.find_library("xcb-cursor"):
+        missing = "libxcb-cursor.so.0"
+    if missing is None:
+        return None
+    return (
+        f"loss-explorer: Qt cannot open a window because {missing} is missing: install the X11 libraries "
+        f"(Debian/Ubuntu: sudo apt install {XCB_PACKAGES}), or export with --export"
+    )
+
+
 def parse_assignments(tab_cls: Any, texts: list[str], values: dict[str, Any]) -> list[tuple[str, Any]]:
     """Turn ``--set key=value`` texts into validated (key, value) pairs, aliases expanded in order."""
     specs = {p.key: p for p in tab_cls.parameters()}
@@ -156,6 +195,10 @@ def _main(args: argparse.Namespace) -> int:
 
     assignments = parse_assignments(tab_cls, args.set, defaults(tab_cls.parameters()))
 
+    hint = None if headless else missing_qt_libraries()
+    if hint is not None:
+        print(hint, file=sys.stderr)
+        return EXIT_NO_DISPLAY
     from explorer.ui.app import create_application, quiet_platform_noise
 
     quiet_platform_noise()

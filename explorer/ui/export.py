@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.svg import plot_svg
 from explorer.ui.topic import Table, TopicTab
 
 SUFFIXES = (".png", ".svg", ".csv", ".json")
@@ -113,6 +112,8 @@ def export_svg(tab: TopicTab, path: Path) -> list[Path]:
         raise ExportError(f"the {tab.title} tab has no plot to export as SVG")
     for key in plots:
         check_writable(_sibling(path, key, len(plots)))
+    from explorer.ui.svg import plot_svg  # pyqtgraph's exporters cost 70 ms: not on the start-up path
+
     written = []
     for key, plot in plots.items():
         data = plot_svg(plot)

@@ -142,9 +142,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
-        if not self.headless:
-            QtCore.QTimer.singleShot(0, self.current_page().start)
-            QtCore.QTimer.singleShot(200, self._probe_device)
+        if not self.headless:  # heavy imports (scipy, torch) wait until the window has painted
+            QtCore.QTimer.singleShot(50, self.current_page().start)
+            QtCore.QTimer.singleShot(300, self._probe_device)
 
     # --- menus --------------------------------------------------------------------------------
     def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcut: str | None = None, **kw) -> QtGui.QAction:

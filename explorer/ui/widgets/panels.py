@@ -72,9 +72,11 @@ class RunControls(QtWidgets.QWidget):
         self.sig_speed.emit(float(value))
 
     def show_state(self, state: str) -> None:
-        self.play.setText("❚❚ Pause" if state == "playing" else "▶ Play")
-        self.play.setEnabled(state in ("playing", "paused"))
-        self.step.setEnabled(state in ("playing", "paused"))
+        """After a run ends (finished or failed), Play and Step start again from the same seed."""
+        ended = state in ("finished", "failed")
+        self.play.setText("❚❚ Pause" if state == "playing" else "▶ Replay" if ended else "▶ Play")
+        self.play.setEnabled(state != "idle")
+        self.step.setEnabled(state != "idle")
 
     def show_step(self, step: int) -> None:
         self.step_label.setText(f"step {step}")
