@@ -47,7 +47,7 @@ def _closed_paths_tolerated() -> Iterator[None]:
         _svg_module.correctCoordinates = original
 
 
-def plot_svg(plot: pg.PlotItem) -> bytes:
-    """The plot (axes, labels, legend and data) as SVG bytes."""
+def plot_svg(plot: pg.GraphicsItem) -> bytes:
+    """A plot or a whole layout (axes, labels, legend and data) as SVG bytes."""
     with _closed_paths_tolerated():
         return SVGExporter(plot).export(toBytes=True)

@@ -135,13 +135,18 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
         style_axis(plot.getAxis(side), theme)
     if plot.titleLabel.text:
         plot.setTitle(plot.titleLabel.text, color=theme.foreground.name(), size=f"{theme.point_size(11):.0f}pt")
-    legend = plot.legend
-    if legend is not None:
-        legend.setLabelTextColor(theme.foreground)
-        legend.setLabelTextSize(f"{theme.point_size(BASE_POINT_SIZE - 1):.0f}pt")
-        for _, label in legend.items:  # setLabelText* styles only entries added later
-            label.setText(label.text, color=theme.foreground, size=f"{theme.point_size(BASE_POINT_SIZE - 1):.0f}pt")
-        bg = QtGui.QColor(theme.background)
-        bg.setAlpha(200)
-        legend.setBrush(pg.mkBrush(bg))
-        legend.setPen(pg.mkPen(theme.muted(120)))
+    if plot.legend is not None:
+        style_legend(plot.legend, theme)
+
+
+def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
+    """Legend text in the theme's colour and size, on a translucent background."""
+    size = f"{theme.point_size(BASE_POINT_SIZE - 1):.0f}pt"
+    legend.setLabelTextColor(theme.foreground)
+    legend.setLabelTextSize(size)
+    for _, label in legend.items:  # setLabelText* styles only entries added later
+        label.setText(label.text, color=theme.foreground, size=size)
+    bg = QtGui.QColor(theme.background)
+    bg.setAlpha(200)
+    legend.setBrush(pg.mkBrush(bg))
+    legend.setPen(pg.mkPen(theme.muted(120)))

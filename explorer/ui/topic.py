@@ -87,7 +87,8 @@ class TopicTab(QtWidgets.QWidget):
     def start_jobs(self) -> None:
         """Start the one-shot jobs the view needs before it can draw (a landscape grid, say)."""
 
-    def plots(self) -> dict[str, pg.PlotItem]:
+    def plots(self) -> dict[str, pg.GraphicsItem]:
+        """Items to export as SVG, one file each: plots, or a whole layout (``view.ci``) with its legend."""
         return {}
 
     def tables(self) -> dict[str, Table]:

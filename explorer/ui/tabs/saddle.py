@@ -110,15 +110,16 @@ class SaddleTab(TopicTab):
         self.frame: saddle.SaddleFrame | None = None
         styled = self.styled
         self.view = pg.GraphicsLayoutWidget()
-        self.surface_plot = new_plot(styled, "Saddle x² − y²", "x", "y", legend=(6, 2), downsample=False)
-        self.surface_plot.legend.setColumnCount(4)  # one short row along the top edge
-        self.loss_plot = new_plot(styled, "Loss", "step", "f", legend=(8, -8))
-        self.loss_plot.legend.setColumnCount(2)
+        self.surface_plot = new_plot(styled, "Saddle x² − y²", "x", "y", legend=None, downsample=False)
+        self.loss_plot = new_plot(styled, "Loss", "step", "f", legend=None)
         self.grad_plot = new_plot(styled, "Gradient norm: a plateau means a saddle nearby", "step", "|∇f|",
                                   log_y=True, legend=None)  # fmt: skip
         self.view.addItem(self.surface_plot, row=0, col=0, rowspan=2)
         self.view.addItem(self.loss_plot, row=0, col=1)
         self.view.addItem(self.grad_plot, row=1, col=1)
+        # one legend strip under the plots (markers and optimizers): it never covers data
+        self.legend = styled.styled_legend(pg.LegendItem(colCount=7, frame=False))
+        self.view.addItem(self.legend, row=2, col=0, colspan=2)
         self.view.ci.layout.setColumnStretchFactor(0, 3)
         self.view.ci.layout.setColumnStretchFactor(1, 2)
         self.heatmap = HeatmapPanel(styled, self.surface_plot)
@@ -129,6 +130,7 @@ class SaddleTab(TopicTab):
             item.setZValue(20)
             self.surface_plot.addItem(item)
             self.critical_items[kind] = item
+            self.legend.addItem(item, kind)
         self.start_marker = pg.ScatterPlotItem(symbol="+", size=22, pen=pg.mkPen("#ffffff", width=2),
                                                brush=pg.mkBrush("#ffffff"))  # fmt: skip
         self.start_marker.setZValue(30)
@@ -272,10 +274,13 @@ class SaddleTab(TopicTab):
 
     def _sync_legend(self, names: list[str]) -> None:
         """The legend lists the optimizers that are running, in display order, and no others."""
-        legend = self.loss_plot.legend
-        if [label.text for _, label in legend.items] == [optim.LABELS[n] for n in names]:
+        legend = self.legend
+        wanted = [*_MARKERS, *(optim.LABELS[n] for n in names)]
+        if [label.text for _, label in legend.items] == wanted:
             return
         legend.clear()
+        for kind, item in self.critical_items.items():
+            legend.addItem(item, kind)
         for name in names:
             legend.addItem(self.loss_curves[name], optim.LABELS[name])
         self.styled.restyle(self.styled.theme)
@@ -313,8 +318,13 @@ class SaddleTab(TopicTab):
             label.setText(optim.LABELS[name])
             label.setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.theme.color(name))
             label.setToolTip(optim.UPDATE_RULES[name])
-        rows = sum(self.table.rowHeight(r) for r in range(len(names)))
-        self.table.setFixedHeight(self.table.horizontalHeader().height() + rows + 4)  # every row visible
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """Every row visible, unless that would take more than 30% of the tab from the plots."""
+        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        content = self.table.horizontalHeader().height() + rows + 4
+        self.table.setFixedHeight(min(content, max(80, int(0.3 * self.height()))))
 
     # --- interaction --------------------------------------------------------------------------
     def _tip(self, x: float, y: float, data: Any) -> str:
@@ -345,8 +355,18 @@ class SaddleTab(TopicTab):
             self.panel.set_value("start_y", round(point.y(), 4))
 
     # --- export -------------------------------------------------------------------------------
-    def plots(self) -> dict[str, pg.PlotItem]:
-        return {"surface": self.surface_plot, "loss": self.loss_plot, "grad_norm": self.grad_plot}
+    def plots(self) -> dict[str, pg.GraphicsItem]:
+        """Each plot alone (axes labelled), and the whole figure with its legend."""
+        return {
+            "figure": self.view.ci,
+            "surface": self.surface_plot,
+            "loss": self.loss_plot,
+            "grad_norm": self.grad_plot,
+        }
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_table()
 
     def tables(self) -> dict[str, Table]:
         tables: dict[str, Table] = {}

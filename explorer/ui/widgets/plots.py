@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore
 
-from explorer.ui.theme import Theme, style_axis, style_plot
+from explorer.ui.theme import Theme, style_axis, style_legend, style_plot
 
 
 class Styled:
@@ -24,6 +24,13 @@ class Styled:
         self._keyed: list[tuple[pg.GraphicsObject, str, float]] = []
         self._plots: list[pg.PlotItem] = []
         self._axes: list[pg.AxisItem] = []
+        self._legends: list[pg.LegendItem] = []
+
+    def styled_legend(self, legend: pg.LegendItem) -> pg.LegendItem:
+        """Style a free-standing legend (one placed in a layout cell, outside any plot)."""
+        self._legends.append(legend)
+        style_legend(legend, self.theme)
+        return legend
 
     def styled_axis(self, axis: pg.AxisItem) -> pg.AxisItem:
         """Style a free-standing axis (a colour bar's) like the plots' axes."""
@@ -60,6 +67,8 @@ class Styled:
             style_plot(plot, theme)
         for axis in self._axes:
             style_axis(axis, theme)
+        for legend in self._legends:
+            style_legend(legend, theme)
         for item, key, width in self._keyed:
             self._pen(item, key, width)
 
