@@ -7,6 +7,7 @@ painted (in a background thread that also finds the device), so start-up costs w
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 import threading
 from importlib import metadata
@@ -43,6 +44,8 @@ class DeviceProbe(QtCore.QObject):
         try:
             import torch
 
+            # the models here are small: one intra-op thread fewer than cores leaves a core for drawing
+            torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
             cuda = bool(torch.cuda.is_available())
             name = torch.cuda.get_device_name(0) if cuda else (platform.processor() or platform.machine())
         except Exception as exc:  # a broken torch install must not stop the numpy-only tabs
