@@ -32,9 +32,9 @@ def main(seconds: float = 8.0) -> None:
     window.resize(1600, 1000)
     window.show()
     page = window.select("saddle")
-    page.apply_settings([("surface", "two_param_net"), ("steps", 5000), ("steps_per_frame", 1)])
-    page.apply_settings([(name, True) for name in page.tab.paths])  # all ten optimizers
-    page.controls.speed.setValue(120)
+    # default speed and steps per frame, all ten optimizers on the surface where all ten apply
+    page.apply_settings([("surface", "two_param_net"), ("steps", 5000)])
+    page.apply_settings([(name, True) for name in page.tab.paths])
     deadline = time.perf_counter() + 20
     while page.tab.landscape is None and time.perf_counter() < deadline:
         app.processEvents()
@@ -42,16 +42,16 @@ def main(seconds: float = 8.0) -> None:
 
     drawn: list[float] = []
     draw_costs: list[float] = []
-    show_frame = page.tab.show_frame
+    view = page.tab.view
+    paint_event = view.paintEvent
 
-    def timed_show(frame):  # the cost of drawing one frame, in the GUI thread
+    def timed_paint(event):  # the GUI thread's cost of one repaint of the plots, as Qt schedules it
         start = time.perf_counter()
-        show_frame(frame)
-        page.tab.view.viewport().repaint()  # include the repaint the new data triggers
+        paint_event(event)
         draw_costs.append((time.perf_counter() - start) * 1000)
         drawn.append(time.perf_counter())
 
-    page.tab.show_frame = timed_show
+    view.paintEvent = timed_paint
     beats: list[float] = []
     heartbeat = QtCore.QTimer(interval=5)
     heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
@@ -68,7 +68,7 @@ def main(seconds: float = 8.0) -> None:
     stalls = [(b - a) * 1000 for a, b in itertools.pairwise(beats)]
     results = {
         "frame_interval_ms": summary(intervals),
-        "draw_cost_ms": summary(draw_costs),
+        "paint_cost_ms": summary(draw_costs),
         "event_loop_gap_ms": summary(stalls),
         "optimizers": len(page.tab.frame.paths),
         "steps_reached": page.tab.frame.step,
@@ -76,7 +76,7 @@ def main(seconds: float = 8.0) -> None:
     }
     results["pass"] = results["frame_interval_ms"]["median"] <= 33 and results["frame_interval_ms"]["p99"] <= 100
     print(write("saddle-gui", results))
-    for key in ("frame_interval_ms", "draw_cost_ms", "event_loop_gap_ms"):
+    for key in ("frame_interval_ms", "paint_cost_ms", "event_loop_gap_ms"):
         s = results[key]
         print(f"{key:<20} median {s['median']:.1f}  p99 {s['p99']:.1f}  max {s['max']:.1f}  (n={s['n']})")
     print("pass" if results["pass"] else "FAIL")

@@ -12,7 +12,7 @@ from explorer.lab import optim, saddle, surfaces
 from explorer.ui.params import Param
 from explorer.ui.runner import ExperimentFactory
 from explorer.ui.topic import Alias, Table, TopicTab, register
-from explorer.ui.widgets.plots import HeatmapPanel, HoverReadout, new_plot
+from explorer.ui.widgets.plots import GrowOnlyRange, HeatmapPanel, HoverReadout, new_plot
 
 _DEFAULT_ON = ("gd", "sgd", "momentum", "adam", "newton", "saddle_free_newton", "natural_gradient")
 _MARKERS = {  # kind -> (symbol, fill, edge): readable on any colour map
@@ -114,6 +114,8 @@ class SaddleTab(TopicTab):
         self.loss_plot = new_plot(styled, "Loss", "step", "f", legend=None)
         self.grad_plot = new_plot(styled, "Gradient norm: a plateau means a saddle nearby", "step", "|∇f|",
                                   log_y=True, legend=None)  # fmt: skip
+        self.loss_range = GrowOnlyRange(self.loss_plot, log=False)
+        self.grad_range = GrowOnlyRange(self.grad_plot, log=True)
         self.view.addItem(self.surface_plot, row=0, col=0, rowspan=2)
         self.view.addItem(self.loss_plot, row=0, col=1)
         self.view.addItem(self.grad_plot, row=1, col=1)
@@ -237,11 +239,10 @@ class SaddleTab(TopicTab):
         self.loss_plot.setLogMode(y=has_floor)
         self.loss_plot.setLabel("left", "f − inf f" if has_floor else "f")
         self.loss_plot.setTitle("Loss above its infimum" if has_floor else "Loss (unbounded below: window's range)")
-        if has_floor:
-            self.loss_plot.enableAutoRange(y=True)
-        else:  # a run to −∞ would squash everything else: show the range of f over the window
-            low, high = float(np.nanmin(landscape.values)), float(np.nanmax(landscape.values))
-            self.loss_plot.setYRange(low, high, padding=0.05)
+        self.loss_range.reset(log=has_floor)
+        self.grad_range.reset()
+        if not has_floor:  # a run to −∞ would squash everything else: show the range of f over the window
+            self.loss_range.include(np.array([np.nanmin(landscape.values), np.nanmax(landscape.values)]))
         self.styled.restyle(self.styled.theme)
         if self.frame is not None:
             self.show_frame(self.frame)
@@ -257,6 +258,7 @@ class SaddleTab(TopicTab):
         surface = surfaces.get(values["surface"])
         self.start_marker.setData([values["start_x"]], [values["start_y"]])
         floor = surface.infimum
+        losses, grads = [], []
         for name in optim.NAMES:
             if name not in frame.paths:
                 for item in (self.paths[name], self.heads[name], self.loss_curves[name], self.grad_curves[name]):
@@ -269,7 +271,13 @@ class SaddleTab(TopicTab):
             loss = frame.values[name]
             shown = np.maximum(loss - floor, 1e-16) if floor is not None else loss
             self.loss_curves[name].setData(steps, shown)
-            self.grad_curves[name].setData(steps, np.maximum(frame.grad_norms[name], 1e-16))
+            grad = np.maximum(frame.grad_norms[name], 1e-16)
+            self.grad_curves[name].setData(steps, grad)
+            losses.append(shown)
+            grads.append(grad)
+        if floor is not None:  # unbounded surfaces keep the window's range of f
+            self.loss_range.include(*losses)
+        self.grad_range.include(*grads)
         self._fill_table(frame, values)
 
     def _sync_legend(self, names: list[str]) -> None:

@@ -102,6 +102,41 @@ def new_plot(
     return styled.styled_plot(plot)
 
 
+class GrowOnlyRange:
+    """Keeps a plot's y range still while data stays inside it, and grows it (to whole decades on a
+    log axis) when data leaves. Autorange would move the axis a little on every frame, and an axis
+    that moves must re-render all its tick text: the most expensive part of a live redraw."""
+
+    def __init__(self, plot: pg.PlotItem, log: bool = False) -> None:
+        self.plot = plot
+        self.log = log
+        self.low = self.high = None
+        plot.disableAutoRange(axis="y")
+
+    def reset(self, log: bool | None = None) -> None:
+        if log is not None:
+            self.log = log
+        self.low = self.high = None
+
+    def include(self, *series: np.ndarray) -> None:
+        values = np.concatenate([np.asarray(s, dtype=float).ravel() for s in series]) if series else np.empty(0)
+        values = values[np.isfinite(values) & ((values > 0) if self.log else True)]
+        if values.size == 0:
+            return
+        low, high = float(values.min()), float(values.max())
+        if self.low is not None and self.low <= low and high <= self.high:
+            return
+        if self.log:  # whole decades, in data units
+            low, high = 10 ** np.floor(np.log10(low)), 10 ** np.ceil(np.log10(high) + 1e-9)
+        else:
+            span = max(high - low, 1e-12)
+            low, high = low - 0.25 * span, high + 0.25 * span
+        self.low = low if self.low is None else min(self.low, low)
+        self.high = high if self.high is None else max(self.high, high)
+        view = (np.log10(self.low), np.log10(self.high)) if self.log else (self.low, self.high)
+        self.plot.setYRange(*view, padding=0.02)
+
+
 class HeatmapPanel:
     """An ImageItem with a ColorBarItem, one contour item (all levels as segment pairs) and hover text."""
 
