@@ -166,3 +166,15 @@ def test_plots_have_labelled_axes(saddle_page):
         if not isinstance(plot, pg.PlotItem):
             continue
         assert plot.getAxis("bottom").labelText and plot.getAxis("left").labelText
+
+
+def test_export_all_tabs_and_copy_image(qtbot, window, saddle_page, tmp_path):
+    folder = tmp_path / "all"
+    folder.mkdir()
+    names = {p.name for p in window.export_all(folder)}
+    for tab in window.tab_classes:
+        assert f"{tab}.png" in names and f"{tab}.json" in names
+    assert "saddle-figure.svg" in names and "saddle-critical_points.csv" in names
+    window._copy_image()
+    clipped = QtWidgets.QApplication.clipboard().image()
+    assert clipped.width() == 2 * saddle_page.tab.width()
