@@ -1,0 +1,244 @@
+"""Instrumented training of the networks in ``models``: gradient norms per layer, every step, cheaply.
+
+Measuring gradient flow must not change what it measures or how fast it runs. ``GradFlowProbe``
+keeps one small row of norms per step on the device and moves a frame's rows to the host in one copy;
+``Trainee`` wraps a network, its optimizer, a probe and bounded histories, the unit both gradient-flow
+experiments train side by side (plain and residual; He et al. 2016).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from explorer.lab.history import DecimatedHistory, RingBuffer
+from explorer.lab.protocol import check_finite
+from models import Activation, BlockNet, CNNConfig, Init, MLPConfig, Norm, checkerboard, glyphs, two_spirals
+
+Dataset = Literal["spirals", "checkerboard", "glyphs"]
+DATASETS: tuple[str, ...] = get_args(Dataset)
+Optimizer = Literal["sgd", "adam"]
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
+LOG_FLOOR = 1e-30  # log10 floor for gradients that underflowed to zero
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks CUDA when present, otherwise the CPU; anything else is taken as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_task(
+    dataset: Dataset,
+    n_points: int,
+    seed: int,
+    device: torch.device,
+    noise: float | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Inputs, labels (on ``device``) and class count of a generated task; glyphs give n_points // 10 a class."""
+    if dataset == "spirals":
+        X, y = two_spirals(n_points, 0.05 if noise is None else noise, seed)
+    elif dataset == "checkerboard":
+        X, y = checkerboard(n_points, 0.02 if noise is None else noise, seed)
+    elif dataset == "glyphs":
+        X, y = glyphs(max(1, n_points // 10), seed, noise=0.1 if noise is None else noise)
+    else:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    n_classes = 10 if dataset == "glyphs" else 2
+    return torch.as_tensor(X, device=device, dtype=dtype), torch.as_tensor(y, device=device), n_classes
+
+
+def net_config(
+    dataset: Dataset,
+    depth: int,
+    width: int,
+    activation: Activation,
+    norm: Norm,
+    init: Init,
+    residual: bool,
+    n_classes: int,
+) -> MLPConfig | CNNConfig:
+    """An MLP for the 2-D tasks, a CNN (depth = blocks) for glyph images."""
+    if dataset == "glyphs":
+        return CNNConfig(depth, width, activation, norm, init, residual, n_classes=n_classes)
+    return MLPConfig(depth, width, activation, norm, init, residual, n_classes=n_classes)
+
+
+def sample_batch(n: int, batch_size: int, generator: torch.Generator) -> torch.Tensor | None:
+    """Random minibatch indices on the generator's device, or None for full-batch training."""
+    if batch_size >= n:
+        return None
+    return torch.randint(n, (batch_size,), generator=generator, device=generator.device)
+
+
+def make_optimizer(name: Optimizer, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    """SGD with momentum 0.9 (the ResNet recipe) or Adam."""
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+
+
+def hidden_ratio(weight_grad_norms: np.ndarray) -> np.ndarray:
+    """First hidden block's weight-grad norm over the last one's, along the last axis.
+
+    Index 0 and -1 are the input projection and the output head, whose scales are set by the data and
+    the loss, not by depth, so they are left out.
+    """
+    norms = np.asarray(weight_grad_norms, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return norms[..., 1] / norms[..., -2]
+
+
+class GradFlowProbe:
+    """Per-step weight- and activation-gradient norms of every layer, kept on the device.
+
+    The network's ``hidden_tap`` collects its hidden states h_0..h_L during the forward pass, and
+    ``watch`` hooks them so that backward leaves ||dL/dh|| of each. After ``backward``, ``record``
+    takes the weight-gradient norms with one fused ``torch._foreach_norm`` and stacks everything with
+    the loss and accuracy straight into a row of a preallocated device buffer: no host sync.
+    ``drain`` moves the rows to the host in one copy, once per frame.
+    """
+
+    def __init__(self, net: BlockNet, capacity: int) -> None:
+        self.net = net
+        groups = net.layer_weights()
+        self._weights = [w for group in groups for w in group]
+        # Layer of each weight tensor: a layer's norm is the root of its tensors' summed squares.
+        self._layer_of = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        self.n_layers = len(groups)
+        self.n_hidden = net.n_blocks + 1  # stem output h_0, then each block output h_1..h_L
+        self._hidden: list[torch.Tensor] = []
+        self._act_norms: list[torch.Tensor] = []
+        net.hidden_tap = self._hidden
+        p = next(net.parameters())
+        self._rows = torch.zeros(capacity, 2 + len(self._weights) + self.n_hidden, device=p.device, dtype=p.dtype)
+        self._count = 0
+
+    def watch(self) -> None:
+        """Call between forward and backward: take ||dL/dh|| of this pass's hidden states as they arrive.
+
+        A tensor hook sees each dL/dh once, summed over all its uses (both paths of a residual block),
+        while it is still in cache, and keeps nothing but a 0-d norm: no copy of the gradient is retained.
+        """
+        self._act_norms.clear()
+        for h in self._hidden:
+            h.register_hook(self._on_hidden_grad)
+
+    def _on_hidden_grad(self, grad: torch.Tensor) -> None:
+        self._act_norms.append(torch.linalg.vector_norm(grad))
+
+    def record(self, loss: torch.Tensor, accuracy: torch.Tensor) -> None:
+        """Store this step's loss, accuracy and gradient norms (call after ``loss.backward()``)."""
+        weight_norms = torch._foreach_norm([w.grad for w in self._weights])
+        # Backward visits h_L first: reverse to put the input side first.
+        torch.stack([loss.detach(), accuracy, *weight_norms, *reversed(self._act_norms)], out=self._rows[self._count])
+        self._count += 1
+        self._hidden.clear()  # in place, the network's tap is this list: let the activations go
+
+    def drain(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Loss (k,), accuracy (k,), weight-grad norms (k, n_layers), dL/dh norms (k, n_hidden)."""
+        rows = self._rows[: self._count].double().cpu().numpy()  # the one host sync of a frame
+        self._count = 0
+        n_w = len(self._weights)
+        squares = rows[:, 2 : 2 + n_w] ** 2  # (k, n_weight_tensors)
+        layer_sq = np.zeros((len(rows), self.n_layers))
+        np.add.at(layer_sq.T, self._layer_of, squares.T)  # sum squares per layer: (k, n_layers)
+        return rows[:, 0], rows[:, 1], np.sqrt(layer_sq), rows[:, 2 + n_w :]
+
+    def close(self) -> None:
+        self.net.hidden_tap = None
+
+
+@dataclass(frozen=True)
+class NetFlow:
+    """One network's gradient flow and training curves at a frame."""
+
+    layer_names: tuple[str, ...]  # input, block 1..L, output
+    heatmap: np.ndarray  # (n_layers, k) float32 log10 weight-grad norm, oldest step first
+    heatmap_steps: np.ndarray  # (k,) float64, the step of each heatmap column
+    weight_grad_norms: np.ndarray  # (n_layers,) at this step, input layer first
+    act_grad_norms: np.ndarray  # (L + 1,) ||dL/dh|| for the stem output h_0 and block outputs h_1..h_L
+    grad_ratio: float  # first / last hidden block weight-grad norm
+    act_grad_ratio: float  # ||dL/dh_0|| / ||dL/dh_L||: attenuation across the hidden blocks
+    steps: np.ndarray  # (T,) float64, whole run, decimated
+    losses: np.ndarray  # (T,) minibatch training loss
+    accuracies: np.ndarray  # (T,) minibatch training accuracy
+    grad_ratios: np.ndarray  # (T,) grad_ratio over training
+    loss: float
+    accuracy: float
+
+
+class Trainee:
+    """A network being trained, with its optimizer, probe and bounded histories."""
+
+    def __init__(
+        self,
+        name: str,
+        net: BlockNet,
+        optimizer: Optimizer,
+        lr: float,
+        steps_per_frame: int,
+        window: int = 200,
+        history: int = 2048,
+    ) -> None:
+        self.name = name
+        self.net = net
+        self.optimizer = make_optimizer(optimizer, list(net.parameters()), lr)
+        self.probe = GradFlowProbe(net, capacity=steps_per_frame)
+        self.heat = RingBuffer(window, (self.probe.n_layers,), dtype=np.float32)
+        self.heat_steps = RingBuffer(window)
+        self.history = DecimatedHistory(history, 3)  # loss, accuracy, grad ratio
+        self.weight_grad_norms = np.zeros(self.probe.n_layers)
+        self.act_grad_norms = np.zeros(self.probe.n_hidden)
+
+    def backward(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        """Loss and gradients at the current weights, recorded by the probe; no update yet."""
+        self.optimizer.zero_grad(set_to_none=True)
+        logits = self.net(X)
+        loss = F.cross_entropy(logits, y)
+        self.probe.watch()
+        loss.backward()
+        self.probe.record(loss, (logits.argmax(dim=1) == y).to(loss.dtype).mean())
+
+    def update(self) -> None:
+        self.optimizer.step()
+
+    def drain(self, last_step: int) -> None:
+        """Move the probe's rows (ending at ``last_step``) into the histories; Diverged on a bad loss."""
+        losses, accs, weight_norms, act_norms = self.probe.drain()
+        steps = np.arange(last_step - len(losses) + 1, last_step + 1)
+        for step, loss in zip(steps, losses, strict=True):
+            check_finite(int(step), **{f"{self.name} loss": float(loss)})
+        ratios = hidden_ratio(weight_norms)  # (k,)
+        self.history.extend(steps, np.stack([losses, accs, ratios], axis=1))  # (k, 3)
+        self.heat.extend(np.log10(np.maximum(weight_norms, LOG_FLOOR)))
+        self.heat_steps.extend(steps)
+        self.weight_grad_norms, self.act_grad_norms = weight_norms[-1], act_norms[-1]
+
+    def flow(self) -> NetFlow:
+        values = self.history.values()  # (T, 3)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            act_ratio = float(self.act_grad_norms[0] / self.act_grad_norms[-1])
+        return NetFlow(
+            layer_names=tuple(self.net.layer_names()),
+            heatmap=np.ascontiguousarray(self.heat.array().T),  # (k, n_layers) -> (n_layers, k)
+            heatmap_steps=self.heat_steps.array(),
+            weight_grad_norms=self.weight_grad_norms.copy(),
+            act_grad_norms=self.act_grad_norms.copy(),
+            grad_ratio=float(values[-1, 2]),
+            act_grad_ratio=act_ratio,
+            steps=self.history.steps(),
+            losses=values[:, 0],
+            accuracies=values[:, 1],
+            grad_ratios=values[:, 2],
+            loss=float(values[-1, 0]),
+            accuracy=float(values[-1, 1]),
+        )
