@@ -34,10 +34,24 @@ from explorer.lab.attention import INTERPRETER_MAX_N
 from kernels import attention
 
 RESULTS = Path(__file__).resolve().parent / "results"
-GPU_DEFAULTS = {"n": [1024, 2048, 4096, 8192, 16384], "d": [64, 128], "dtype": "float16", "batch": 4, "heads": 8,
-                "methods": ["naive", "tiled_torch", "flash", "sdpa", "sdpa_flash"], "modes": ["fwd", "fwd_bwd"]}
-CPU_DEFAULTS = {"n": [256, 512, 1024, 2048, 4096], "d": [64], "dtype": "float32", "batch": 1, "heads": 1,
-                "methods": ["naive", "tiled_torch", "flash", "sdpa"], "modes": ["fwd"]}
+GPU_DEFAULTS = {
+    "n": [1024, 2048, 4096, 8192, 16384],
+    "d": [64, 128],
+    "dtype": "float16",
+    "batch": 4,
+    "heads": 8,
+    "methods": ["naive", "tiled_torch", "flash", "sdpa", "sdpa_flash"],
+    "modes": ["fwd", "fwd_bwd"],
+}
+CPU_DEFAULTS = {
+    "n": [256, 512, 1024, 2048, 4096],
+    "d": [64],
+    "dtype": "float32",
+    "batch": 1,
+    "heads": 1,
+    "methods": ["naive", "tiled_torch", "flash", "sdpa"],
+    "modes": ["fwd"],
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -92,8 +106,18 @@ def run(args: argparse.Namespace) -> tuple[list[attention.Measurement], list[dic
                     if reason:
                         skipped.append({"method": method, "mode": mode, "d": d, "n": n, "reason": reason})
                         continue
-                    m = attention.measure(method, n, d, args.device, dtype, args.causal, args.batch, args.heads,
-                                          mode=mode, repeats=args.repeats)
+                    m = attention.measure(
+                        method,
+                        n,
+                        d,
+                        args.device,
+                        dtype,
+                        args.causal,
+                        args.batch,
+                        args.heads,
+                        mode=mode,
+                        repeats=args.repeats,
+                    )
                     results.append(m)
                     print(_row(m), flush=True)
     return results, skipped
@@ -104,8 +128,10 @@ def _row(m: attention.Measurement) -> str:
         status = "out of memory" if m.oom else f"error: {m.error}"
         return f"{m.mode:8s} d={m.d:<4d} N={m.n:<6d} {m.method:12s} {status}"
     err = "" if m.max_abs_err is None else f"  max|err| {m.max_abs_err:.1e}"
-    return (f"{m.mode:8s} d={m.d:<4d} N={m.n:<6d} {m.method:12s} {m.ms:10.3f} ms  {m.tflops:8.3f} TFLOP/s"
-            f"  peak {m.peak_bytes / 2**20:10.2f} MiB{err}")
+    return (
+        f"{m.mode:8s} d={m.d:<4d} N={m.n:<6d} {m.method:12s} {m.ms:10.3f} ms  {m.tflops:8.3f} TFLOP/s"
+        f"  peak {m.peak_bytes / 2**20:10.2f} MiB{err}"
+    )
 
 
 def checks(results: list[attention.Measurement], device: str) -> list[dict[str, Any]]:
@@ -155,8 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     import triton
 
-    print(f"{attention.device_name(args.device)}: torch {torch.__version__}, triton {triton.__version__}, "
-          f"interpreter {attention.interpreter_mode()}", flush=True)
+    print(
+        f"{attention.device_name(args.device)}: torch {torch.__version__}, triton {triton.__version__}, "
+        f"interpreter {attention.interpreter_mode()}",
+        flush=True,
+    )
     results, skipped = run(args)
     found = checks(results, args.device)
     median_ms: dict[str, dict[str, float]] = {}
@@ -174,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         "triton": triton.__version__,
         "cuda": torch.version.cuda,
         "triton_interpreter": attention.interpreter_mode(),
-        "config": {k: getattr(args, k) for k in ("n", "d", "dtype", "causal", "batch", "heads", "methods",
-                                                  "modes", "repeats")},
+        "config": {
+            k: getattr(args, k) for k in ("n", "d", "dtype", "causal", "batch", "heads", "methods", "modes", "repeats")
+        },
         "median_ms": median_ms,
         "checks": found,
         "skipped": skipped,
@@ -185,8 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for c in found:
-        print(f"{'PASS' if c['passed'] else 'MISS'}  {c['check']} = {c['value']} ({c['target']})"
-              f"  mode={c['mode']} d={c['d']} N={c['n']}")
+        print(
+            f"{'PASS' if c['passed'] else 'MISS'}  {c['check']} = {c['value']} ({c['target']})"
+            f"  mode={c['mode']} d={c['d']} N={c['n']}"
+        )
     print(f"wrote {out}")
     return 1 if args.strict and not all(c["passed"] for c in found) else 0
 

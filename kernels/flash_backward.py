@@ -22,8 +22,13 @@ from kernels.tiles import interpreter_mode, load_rows, store_rows
 
 @triton.jit
 def _attn_bwd_delta(
-    o_ptr, do_ptr, delta_ptr, N,
-    HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_M: tl.constexpr,
+    o_ptr,
+    do_ptr,
+    delta_ptr,
+    N,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_M: tl.constexpr,
 ):
     """D = rowsum(dO ∘ O), the term that dS needs from the softmax Jacobian."""
     off_bh = tl.program_id(1).to(tl.int64)
@@ -37,11 +42,24 @@ def _attn_bwd_delta(
 
 @triton.jit
 def _attn_bwd_dkdv_inner(
-    dk, dv, k, v,
-    q_base_ptr, do_base_ptr, lse_base_ptr, delta_base_ptr,
-    offs_n, lo, hi, N, qk_scale,
-    HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr,
-    CAUSAL_MASK: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    dk,
+    dv,
+    k,
+    v,
+    q_base_ptr,
+    do_base_ptr,
+    lse_base_ptr,
+    delta_base_ptr,
+    offs_n,
+    lo,
+    hi,
+    N,
+    qk_scale,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    CAUSAL_MASK: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
 ):
     """Accumulate one key tile's dK, dV over query tiles [lo, hi), working on transposed tiles."""
     offs_d = tl.arange(0, BLOCK_D)
@@ -66,11 +84,23 @@ def _attn_bwd_dkdv_inner(
 
 @triton.jit
 def _attn_bwd_dkdv(
-    q_ptr, k_ptr, v_ptr, do_ptr, lse_ptr, delta_ptr, dk_ptr, dv_ptr,
-    sm_scale, qk_scale, N,
-    HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-    CAUSAL: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    q_ptr,
+    k_ptr,
+    v_ptr,
+    do_ptr,
+    lse_ptr,
+    delta_ptr,
+    dk_ptr,
+    dv_ptr,
+    sm_scale,
+    qk_scale,
+    N,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    CAUSAL: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
 ):
     """dK, dV for one BLOCK_N key tile of one (batch, head): its K, V stay in SRAM, queries stream past."""
     tl.static_assert(BLOCK_N % BLOCK_M == 0)  # the causal split below needs whole query tiles per key tile
@@ -89,18 +119,65 @@ def _attn_bwd_dkdv(
     if CAUSAL:
         # Queries above this key tile never see it. The diagonal query tiles need the mask; below, none.
         dk, dv = _attn_bwd_dkdv_inner(
-            dk, dv, k, v, q_base, do_base, lse_base, delta_base, offs_n,
-            start_n, tl.minimum(start_n + BLOCK_N, N), N, qk_scale,
-            HEAD_DIM, BLOCK_M, BLOCK_D, True, DOT_PRECISION,
+            dk,
+            dv,
+            k,
+            v,
+            q_base,
+            do_base,
+            lse_base,
+            delta_base,
+            offs_n,
+            start_n,
+            tl.minimum(start_n + BLOCK_N, N),
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_M,
+            BLOCK_D,
+            True,
+            DOT_PRECISION,
         )
         dk, dv = _attn_bwd_dkdv_inner(
-            dk, dv, k, v, q_base, do_base, lse_base, delta_base, offs_n, start_n + BLOCK_N, N, N, qk_scale,
-            HEAD_DIM, BLOCK_M, BLOCK_D, False, DOT_PRECISION,
+            dk,
+            dv,
+            k,
+            v,
+            q_base,
+            do_base,
+            lse_base,
+            delta_base,
+            offs_n,
+            start_n + BLOCK_N,
+            N,
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_M,
+            BLOCK_D,
+            False,
+            DOT_PRECISION,
         )
     else:
         dk, dv = _attn_bwd_dkdv_inner(
-            dk, dv, k, v, q_base, do_base, lse_base, delta_base, offs_n, 0, N, N, qk_scale,
-            HEAD_DIM, BLOCK_M, BLOCK_D, False, DOT_PRECISION,
+            dk,
+            dv,
+            k,
+            v,
+            q_base,
+            do_base,
+            lse_base,
+            delta_base,
+            offs_n,
+            0,
+            N,
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_M,
+            BLOCK_D,
+            False,
+            DOT_PRECISION,
         )
 
     store_rows(dk_ptr + base, offs_n, offs_d, (dk * sm_scale).to(dk_ptr.dtype.element_ty), N, HEAD_DIM)
@@ -109,11 +186,23 @@ def _attn_bwd_dkdv(
 
 @triton.jit
 def _attn_bwd_dq_inner(
-    dq, q, do, lse2, delta,
-    k_base_ptr, v_base_ptr,
-    offs_m, lo, hi, N, qk_scale,
-    HEAD_DIM: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr,
-    CAUSAL_MASK: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    dq,
+    q,
+    do,
+    lse2,
+    delta,
+    k_base_ptr,
+    v_base_ptr,
+    offs_m,
+    lo,
+    hi,
+    N,
+    qk_scale,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    CAUSAL_MASK: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
 ):
     """Accumulate one query tile's dQ over key tiles [lo, hi)."""
     offs_d = tl.arange(0, BLOCK_D)
@@ -134,11 +223,22 @@ def _attn_bwd_dq_inner(
 
 @triton.jit
 def _attn_bwd_dq(
-    q_ptr, k_ptr, v_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr,
-    sm_scale, qk_scale, N,
-    HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-    CAUSAL: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    q_ptr,
+    k_ptr,
+    v_ptr,
+    do_ptr,
+    lse_ptr,
+    delta_ptr,
+    dq_ptr,
+    sm_scale,
+    qk_scale,
+    N,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    CAUSAL: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
 ):
     """dQ for one BLOCK_M query tile of one (batch, head): Q, dO, L, D stay in SRAM, keys stream past."""
     tl.static_assert(BLOCK_M % BLOCK_N == 0)
@@ -156,18 +256,62 @@ def _attn_bwd_dq(
 
     if CAUSAL:
         dq = _attn_bwd_dq_inner(
-            dq, q, do, lse2, delta, k_ptr + base, v_ptr + base, offs_m, 0, start_m, N, qk_scale,
-            HEAD_DIM, BLOCK_N, BLOCK_D, False, DOT_PRECISION,
+            dq,
+            q,
+            do,
+            lse2,
+            delta,
+            k_ptr + base,
+            v_ptr + base,
+            offs_m,
+            0,
+            start_m,
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_N,
+            BLOCK_D,
+            False,
+            DOT_PRECISION,
         )
         dq = _attn_bwd_dq_inner(
-            dq, q, do, lse2, delta, k_ptr + base, v_ptr + base, offs_m,
-            start_m, tl.minimum(start_m + BLOCK_M, N), N, qk_scale,
-            HEAD_DIM, BLOCK_N, BLOCK_D, True, DOT_PRECISION,
+            dq,
+            q,
+            do,
+            lse2,
+            delta,
+            k_ptr + base,
+            v_ptr + base,
+            offs_m,
+            start_m,
+            tl.minimum(start_m + BLOCK_M, N),
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_N,
+            BLOCK_D,
+            True,
+            DOT_PRECISION,
         )
     else:
         dq = _attn_bwd_dq_inner(
-            dq, q, do, lse2, delta, k_ptr + base, v_ptr + base, offs_m, 0, N, N, qk_scale,
-            HEAD_DIM, BLOCK_N, BLOCK_D, False, DOT_PRECISION,
+            dq,
+            q,
+            do,
+            lse2,
+            delta,
+            k_ptr + base,
+            v_ptr + base,
+            offs_m,
+            0,
+            N,
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_N,
+            BLOCK_D,
+            False,
+            DOT_PRECISION,
         )
 
     store_rows(dq_ptr + base, offs_m, offs_d, (dq * sm_scale).to(dq_ptr.dtype.element_ty), N, HEAD_DIM)

@@ -34,11 +34,22 @@ INTERPRETER_BLOCK_N = 32
 
 @triton.jit
 def _attn_fwd_inner(
-    acc, l_i, m_i, q,
-    k_base_ptr, v_base_ptr,
-    offs_m, lo, hi, N, qk_scale,
-    HEAD_DIM: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr,
-    CAUSAL_MASK: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    acc,
+    l_i,
+    m_i,
+    q,
+    k_base_ptr,
+    v_base_ptr,
+    offs_m,
+    lo,
+    hi,
+    N,
+    qk_scale,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    CAUSAL_MASK: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
 ):
     """Fold key/value tiles [lo, hi) into the running (acc, l, m) of one query tile."""
     offs_n = tl.arange(0, BLOCK_N)
@@ -65,11 +76,19 @@ def _attn_fwd_inner(
 
 @triton.jit
 def _attn_fwd(
-    q_ptr, k_ptr, v_ptr, o_ptr, lse_ptr,
-    qk_scale, N,
-    HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-    CAUSAL: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    q_ptr,
+    k_ptr,
+    v_ptr,
+    o_ptr,
+    lse_ptr,
+    qk_scale,
+    N,
+    HEAD_DIM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    CAUSAL: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
 ):
     """O = softmax(Q Kᵀ / √d) V and L = logsumexp for one BLOCK_M query tile of one (batch, head)."""
     tl.static_assert(BLOCK_M % BLOCK_N == 0)  # the causal split below needs whole key tiles per query tile
@@ -87,17 +106,59 @@ def _attn_fwd(
     if CAUSAL:
         # Keys left of the diagonal tile are visible to all rows: no mask. Then the diagonal tile, masked.
         acc, l_i, m_i = _attn_fwd_inner(
-            acc, l_i, m_i, q, k_ptr + base, v_ptr + base, offs_m, 0, start_m, N, qk_scale,
-            HEAD_DIM, BLOCK_N, BLOCK_D, False, DOT_PRECISION,
+            acc,
+            l_i,
+            m_i,
+            q,
+            k_ptr + base,
+            v_ptr + base,
+            offs_m,
+            0,
+            start_m,
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_N,
+            BLOCK_D,
+            False,
+            DOT_PRECISION,
         )
         acc, l_i, m_i = _attn_fwd_inner(
-            acc, l_i, m_i, q, k_ptr + base, v_ptr + base, offs_m, start_m, tl.minimum(start_m + BLOCK_M, N),
-            N, qk_scale, HEAD_DIM, BLOCK_N, BLOCK_D, True, DOT_PRECISION,
+            acc,
+            l_i,
+            m_i,
+            q,
+            k_ptr + base,
+            v_ptr + base,
+            offs_m,
+            start_m,
+            tl.minimum(start_m + BLOCK_M, N),
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_N,
+            BLOCK_D,
+            True,
+            DOT_PRECISION,
         )
     else:
         acc, l_i, m_i = _attn_fwd_inner(
-            acc, l_i, m_i, q, k_ptr + base, v_ptr + base, offs_m, 0, N, N, qk_scale,
-            HEAD_DIM, BLOCK_N, BLOCK_D, False, DOT_PRECISION,
+            acc,
+            l_i,
+            m_i,
+            q,
+            k_ptr + base,
+            v_ptr + base,
+            offs_m,
+            0,
+            N,
+            N,
+            qk_scale,
+            HEAD_DIM,
+            BLOCK_N,
+            BLOCK_D,
+            False,
+            DOT_PRECISION,
         )
 
     acc = acc / l_i[:, None]

@@ -43,8 +43,7 @@ _ERR_CHECK_MAX_SCORES = {"cpu": 1 << 22, "cuda": 1 << 28}
 # "DefaultCPUAllocator: can't allocate memory" (older releases: "not enough memory").
 _OOM_MARKERS = ("out of memory", "can't allocate memory", "not enough memory")
 _INTERPRETER_NOTE = (
-    "Triton interpreter: time is not representative and its numpy work buffers are not in the torch "
-    "allocation trace"
+    "Triton interpreter: time is not representative and its numpy work buffers are not in the torch allocation trace"
 )
 
 
@@ -165,8 +164,15 @@ def measure(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {MODES}")
     fields = {
-        "method": method, "n": n, "d": d, "device": device, "dtype": str(dtype).removeprefix("torch."),
-        "causal": causal, "batch": batch, "heads": heads, "mode": mode,
+        "method": method,
+        "n": n,
+        "d": d,
+        "device": device,
+        "dtype": str(dtype).removeprefix("torch."),
+        "causal": causal,
+        "batch": batch,
+        "heads": heads,
+        "mode": mode,
     }
     try:
         return _measure(fields, dtype, repeats, seed)

@@ -144,8 +144,16 @@ def _sweep(cfg: SweepConfig) -> Generator[Progress, None, SweepResult]:
             message = f"{method} N={n}: skipped"
         else:
             m = attention.measure(
-                method, n, cfg.d, cfg.device, dtype, cfg.causal, cfg.batch, cfg.heads,
-                mode=cfg.mode, repeats=cfg.repeats,
+                method,
+                n,
+                cfg.d,
+                cfg.device,
+                dtype,
+                cfg.causal,
+                cfg.batch,
+                cfg.heads,
+                mode=cfg.mode,
+                repeats=cfg.repeats,
             )
             measured.append(m)
             if m.oom:
@@ -276,8 +284,17 @@ def online_softmax_steps(
             output[r0:r1] = acc / l[:, None]
             states.append(
                 OnlineSoftmaxState(
-                    step=len(states), query_block=qi, key_block=kj, rows=(r0, r1), cols=(c0, c1),
-                    scores=s, m=m.copy(), l=l.copy(), rescale=rescale, acc=acc.copy(), output=output,
+                    step=len(states),
+                    query_block=qi,
+                    key_block=kj,
+                    rows=(r0, r1),
+                    cols=(c0, c1),
+                    scores=s,
+                    m=m.copy(),
+                    l=l.copy(),
+                    rescale=rescale,
+                    acc=acc.copy(),
+                    output=output,
                     row_block_done=kj == len(key_starts) - 1,
                 )
             )

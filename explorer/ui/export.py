@@ -61,6 +61,10 @@ def _umask() -> int:
 
 def render_image(widget: QtWidgets.QWidget, scale: float = 2.0, caption: str | None = None) -> QtGui.QImage:
     """The widget drawn at ``scale`` x its size (vector plots stay sharp), with a caption band."""
+    # one screen paint first: axes size themselves to their tick text on first paint, and a layout
+    # that settles during our render would draw labels over data
+    widget.grab()
+    QtWidgets.QApplication.processEvents()
     size = widget.size()
     band = 0
     font = QtGui.QFont(widget.font())

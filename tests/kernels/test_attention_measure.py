@@ -40,7 +40,14 @@ def test_tiled_torch_peak_is_far_below_naive_on_cpu(n: int) -> None:
 def test_measurement_fields_are_consistent(make_qkv) -> None:
     m = attention.measure("sdpa", n=128, d=32, device="cpu", dtype=torch.float32, causal=True, batch=2, heads=3)
     assert (m.method, m.n, m.d, m.batch, m.heads, m.causal, m.dtype, m.device) == (
-        "sdpa", 128, 32, 2, 3, True, "float32", "cpu",
+        "sdpa",
+        128,
+        32,
+        2,
+        3,
+        True,
+        "float32",
+        "cpu",
     )
     assert not m.oom and m.error is None
     assert m.peak_bytes >= 2 * 3 * 128 * 32 * F32  # at least the output
@@ -60,8 +67,9 @@ def test_forward_and_backward_mode_measures_gradients() -> None:
 
 
 def test_flash_is_measured_and_checked_against_naive(make_qkv) -> None:
-    m = attention.measure("flash", n=64, d=16, device="cpu" if attention.interpreter_mode() else "cuda",
-                          dtype=torch.float32, causal=True)
+    m = attention.measure(
+        "flash", n=64, d=16, device="cpu" if attention.interpreter_mode() else "cuda", dtype=torch.float32, causal=True
+    )
     assert m.error is None, m.error
     assert m.max_abs_err < 1e-5
     if attention.interpreter_mode():

@@ -18,7 +18,8 @@ from explorer.lab import decision_split, information
 from explorer.ui.params import Param
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
-from explorer.ui.widgets.legended import LegendedPlot, SafeHoverReadout
+from explorer.ui.widgets.legended import LegendedPlot
+from explorer.ui.widgets.plots import HoverReadout
 
 _PRESETS = (*information.PRESET_KINDS, "custom")
 _PRESET_LABELS = (
@@ -343,12 +344,12 @@ class EntropyTab(TopicTab):
         self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hover.setWordWrap(True)
         self.readouts = [
-            SafeHoverReadout(self.pq_panel.plot, self._describe_bar, self.hover),
-            SafeHoverReadout(self.ce_panel.plot, self._describe_cross, self.hover),
-            SafeHoverReadout(self.binary_panel.plot, self._describe_binary, self.hover),
-            SafeHoverReadout(self.code_panel.plot, self._describe_message, self.hover),
-            SafeHoverReadout(self.split_panel.plot, self._describe_point, self.hover),
-            SafeHoverReadout(self.gain_panel.plot, self._describe_gain, self.hover),
+            HoverReadout(self.pq_panel.plot, self._describe_bar, self.hover),
+            HoverReadout(self.ce_panel.plot, self._describe_cross, self.hover),
+            HoverReadout(self.binary_panel.plot, self._describe_binary, self.hover),
+            HoverReadout(self.code_panel.plot, self._describe_message, self.hover),
+            HoverReadout(self.split_panel.plot, self._describe_point, self.hover),
+            HoverReadout(self.gain_panel.plot, self._describe_gain, self.hover),
         ]
 
         self.code_summary = self._readout()

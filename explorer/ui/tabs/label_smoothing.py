@@ -19,8 +19,8 @@ from explorer.ui.params import Param
 from explorer.ui.runner import ExperimentFactory
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
-from explorer.ui.widgets.legended import LegendedPlot, SafeHoverReadout
-from explorer.ui.widgets.plots import GrowOnlyRange
+from explorer.ui.widgets.legended import LegendedPlot
+from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout
 
 _TWINS = ("one_hot", "smoothed")  # series keys: one colour per kind of target, in every plot
 _Q = np.linspace(0.0005, 0.9995, 600)  # predicted probability of the true class, for the loss curves
@@ -243,10 +243,10 @@ class LabelSmoothingTab(TopicTab):
         self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hover.setWordWrap(True)
         self.readouts = [
-            SafeHoverReadout(self.targets_panel.plot, self._describe_target, self.hover),
-            SafeHoverReadout(self.loss_panel.plot, self._describe_loss, self.hover),
-            SafeHoverReadout(self.rel_panel.plot, self._describe_bin, self.hover),
-            SafeHoverReadout(self.conf_panel.plot, self._describe_confidence, self.hover),
+            HoverReadout(self.targets_panel.plot, self._describe_target, self.hover),
+            HoverReadout(self.loss_panel.plot, self._describe_loss, self.hover),
+            HoverReadout(self.rel_panel.plot, self._describe_bin, self.hover),
+            HoverReadout(self.conf_panel.plot, self._describe_confidence, self.hover),
         ]
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

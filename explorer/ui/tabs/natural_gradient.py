@@ -20,6 +20,7 @@ from explorer.ui.params import Param
 from explorer.ui.runner import ExperimentFactory, JobRunner
 from explorer.ui.theme import BASE_POINT_SIZE, Theme, style_axis
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout, new_plot
 
 if TYPE_CHECKING:
@@ -286,9 +287,6 @@ class NaturalGradientTab(TopicTab):
         self.stack.addWidget(self._build_invariance())
         self.stack.addWidget(self._build_race())
         self.stack.addWidget(self._build_cost())
-        for plot in self._plot_items():  # "(x0.001)" beside a label in seconds would only confuse
-            for side in ("left", "bottom"):
-                plot.getAxis(side).enableAutoSIPrefix(False)
         self._fix_axis_widths(self.styled.theme)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -344,7 +342,7 @@ class NaturalGradientTab(TopicTab):
         self.fit_view.addItem(self.dist_plot, row=0, col=0, rowspan=2)
         self.fit_view.addItem(self.log_plot, row=0, col=1)
         self.fit_view.addItem(self.fit_loss_plot, row=1, col=1)
-        self.fit_legend = styled.styled_legend(pg.LegendItem(colCount=4, frame=False))
+        self.fit_legend = styled.styled_legend(StripLegend(colCount=4, frame=False))
         self.fit_view.addItem(self.fit_legend, row=2, col=0, colspan=2)
         self.fit_view.ci.layout.setColumnStretchFactor(0, 3)
         self.fit_view.ci.layout.setColumnStretchFactor(1, 2)
@@ -410,7 +408,7 @@ class NaturalGradientTab(TopicTab):
         self.race_range = _GrowOnly(self.step_plot, log=True)
         self.race_view.addItem(self.step_plot, row=0, col=0)
         self.race_view.addItem(self.time_plot, row=0, col=1)
-        self.race_legend = styled.styled_legend(pg.LegendItem(colCount=4, frame=False))
+        self.race_legend = styled.styled_legend(StripLegend(colCount=4, frame=False))
         self.race_view.addItem(self.race_legend, row=1, col=0, colspan=2)
         self.step_curves: dict[str, pg.PlotDataItem] = {}
         self.time_curves: dict[str, pg.PlotDataItem] = {}
@@ -457,7 +455,7 @@ class NaturalGradientTab(TopicTab):
         self.cost_points: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.cost_fits: dict[tuple[str, str], pg.PlotDataItem] = {}
         for col, (quantity, plot) in enumerate((("memory", self.memory_plot), ("time", self.cost_time_plot))):
-            legend = styled.styled_legend(pg.LegendItem(colCount=2, frame=False))
+            legend = styled.styled_legend(StripLegend(colCount=2, frame=False))
             self.cost_view.addItem(legend, row=1, col=col)
             self.cost_legends[quantity] = legend
             for method, key, _ in COST_METHODS:

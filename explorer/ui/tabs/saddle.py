@@ -12,6 +12,7 @@ from explorer.lab import optim, saddle, surfaces
 from explorer.ui.params import Param
 from explorer.ui.runner import ExperimentFactory
 from explorer.ui.topic import Alias, Table, TopicTab, register
+from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HeatmapPanel, HoverReadout, new_plot
 
 _DEFAULT_ON = ("gd", "sgd", "momentum", "adam", "newton", "saddle_free_newton", "natural_gradient")
@@ -120,7 +121,7 @@ class SaddleTab(TopicTab):
         self.view.addItem(self.loss_plot, row=0, col=1)
         self.view.addItem(self.grad_plot, row=1, col=1)
         # one legend strip under the plots (markers and optimizers): it never covers data
-        self.legend = styled.styled_legend(pg.LegendItem(colCount=7, frame=False))
+        self.legend = styled.styled_legend(StripLegend(colCount=7, frame=False))
         self.view.addItem(self.legend, row=2, col=0, colspan=2)
         self.view.ci.layout.setColumnStretchFactor(0, 3)
         self.view.ci.layout.setColumnStretchFactor(1, 2)

@@ -4,8 +4,6 @@ Inside the plot a legend must hide some data whatever corner it takes, and a fig
 strip leaves each plot's SVG without its key. A :class:`LegendedPlot` keeps the two together: the
 legend never covers data, and exporting the cell writes title, axis labels, data and legend at once.
 The legend wraps its entries onto as many lines as the cell's width needs (presentation fonts too).
-
-:class:`SafeHoverReadout` is the shared hover readout made safe to outlive its plot.
 """
 
 from __future__ import annotations
@@ -16,12 +14,12 @@ from typing import Any
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from explorer.ui.widgets.plots import HoverReadout, Styled, new_plot
+from explorer.ui.widgets.plots import Styled, new_plot
 
 _SAMPLE = 20 + 2 * 5 + 6  # an entry's line sample, the spacing either side, and the layout's gap
 
 
-class _StripLegend(pg.LegendItem):
+class StripLegend(pg.LegendItem):
     """A legend that lives in a layout cell: it asks the layout for room instead of resizing itself at
     (0, 0) of its parent, which is what pyqtgraph's free-floating legend does after every change."""
 
@@ -39,10 +37,8 @@ class LegendedPlot(pg.GraphicsLayout):
         self.layout.setContentsMargins(0, 0, 0, 0)
         self.layout.setSpacing(0)
         self.plot = new_plot(styled, title, x_label, y_label, legend=None, **plot_options)
-        for side in ("left", "bottom"):  # the labels carry the units: no "(x0.001)" on an axis of fractions
-            self.plot.getAxis(side).enableAutoSIPrefix(False)
         # one column to start with: a wide legend would claim a width the layout then never takes back
-        self.legend = styled.styled_legend(_StripLegend(colCount=1, frame=False))
+        self.legend = styled.styled_legend(StripLegend(colCount=1, frame=False))
         self.legend.setMinimumWidth(0)  # its lines wrap (fit_legend): let the cell be as narrow as the plot needs
         self.addItem(self.plot, row=0, col=0)
         self.addItem(self.legend, row=1, col=0)
@@ -92,12 +88,3 @@ class LegendedPlot(pg.GraphicsLayout):
                 columns = c
         if columns != legend.columnCount:
             legend.setColumnCount(columns)
-
-
-class SafeHoverReadout(HoverReadout):
-    """A :class:`HoverReadout` whose rate-limited mouse-move signal may arrive after its window is gone
-    (closed while the pointer rested on a plot): then there is nothing to describe, not an error."""
-
-    def _on_moved(self, event: tuple) -> None:
-        with contextlib.suppress(RuntimeError):  # "wrapped C/C++ object ... has been deleted"
-            super()._on_moved(event)

@@ -26,8 +26,9 @@ class Banner(QtWidgets.QFrame):
         self.hide()
 
     def show_message(self, text: str) -> None:
+        """Show ``text``; an empty text clears the banner (the problem it reported is gone)."""
         self.label.setText(text)
-        self.show()
+        self.setVisible(bool(text))
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""

@@ -7,6 +7,7 @@ series key so a theme change can re-pen it in one place.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import numpy as np
@@ -21,7 +22,7 @@ class Styled:
 
     def __init__(self) -> None:
         self.theme = Theme()
-        self._keyed: list[tuple[pg.GraphicsObject, str, float]] = []
+        self._keyed: list[tuple[pg.GraphicsObject, str, float, QtCore.Qt.PenStyle | None]] = []
         self._plots: list[pg.PlotItem] = []
         self._axes: list[pg.AxisItem] = []
         self._legends: list[pg.LegendItem] = []
@@ -38,9 +39,12 @@ class Styled:
         style_axis(axis, self.theme)
         return axis
 
-    def keyed(self, item: pg.GraphicsObject, key: str, width: float = 1.5) -> pg.GraphicsObject:
-        self._keyed.append((item, key, width))
-        self._pen(item, key, width)
+    def keyed(
+        self, item: pg.GraphicsObject, key: str, width: float = 1.5, style: QtCore.Qt.PenStyle | None = None
+    ) -> pg.GraphicsObject:
+        """Pen ``item`` in series ``key``'s colour (and ``style``, else the theme's choice), now and on restyle."""
+        self._keyed.append((item, key, width, style))
+        self._pen(item, key, width, style)
         return item
 
     def styled_plot(self, plot: pg.PlotItem) -> pg.PlotItem:
@@ -48,12 +52,12 @@ class Styled:
         style_plot(plot, self.theme)
         return plot
 
-    def _pen(self, item: pg.GraphicsObject, key: str, width: float) -> None:
+    def _pen(self, item: pg.GraphicsObject, key: str, width: float, style: QtCore.Qt.PenStyle | None = None) -> None:
         if isinstance(item, pg.ScatterPlotItem):
             item.setBrush(self.theme.brush(key))
             item.setPen(pg.mkPen(self.theme.background, width=0.8 * self.theme.pen_scale))
         elif isinstance(item, pg.PlotDataItem):
-            item.setPen(self.theme.pen(key, width))
+            item.setPen(self.theme.pen(key, width, style))
             if item.opts.get("symbol") is not None:
                 item.setSymbolBrush(self.theme.brush(key))
                 item.setSymbolPen(pg.mkPen(self.theme.background))
@@ -69,8 +73,8 @@ class Styled:
             style_axis(axis, theme)
         for legend in self._legends:
             style_legend(legend, theme)
-        for item, key, width in self._keyed:
-            self._pen(item, key, width)
+        for item, key, width, style in self._keyed:
+            self._pen(item, key, width, style)
 
 
 def new_plot(
@@ -94,6 +98,8 @@ def new_plot(
     plot.setLabel("left", y_label)
     plot.setLogMode(x=log_x, y=log_y)
     plot.showGrid(x=True, y=True, alpha=0.15)
+    for side in ("left", "bottom"):  # the labels carry the units: no "(x0.001)" beside them
+        plot.getAxis(side).enableAutoSIPrefix(False)
     if downsample:
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
@@ -134,7 +140,7 @@ class GrowOnlyRange:
         self.low = low if self.low is None else min(self.low, low)
         self.high = high if self.high is None else max(self.high, high)
         view = (np.log10(self.low), np.log10(self.high)) if self.log else (self.low, self.high)
-        self.plot.setYRange(*view, padding=0.02)
+        self.plot.setYRange(*view, padding=0.05)
 
 
 class HeatmapPanel:
@@ -202,10 +208,12 @@ class HoverReadout:
         self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_moved)
 
     def _on_moved(self, event: tuple) -> None:
-        pos = event[0]
-        if not self.plot.sceneBoundingRect().contains(pos):
-            return
-        point = self.plot.vb.mapSceneToView(pos)
-        text = self.describe(point.x(), point.y())
-        if text is not None:
-            self.label.setText(text)
+        # the rate-limited signal can arrive after the window is gone: then there is nothing to describe
+        with contextlib.suppress(RuntimeError):  # "wrapped C/C++ object ... has been deleted"
+            pos = event[0]
+            if not self.plot.sceneBoundingRect().contains(pos):
+                return
+            point = self.plot.vb.mapSceneToView(pos)
+            text = self.describe(point.x(), point.y())
+            if text is not None:
+                self.label.setText(text)
