@@ -27,6 +27,7 @@ SERIES_KEYS: tuple[str, ...] = (
     "saddle_free_newton", "natural_gradient",
     "plain", "residual", "naive", "flash", "tiled_torch", "sdpa", "kfac", "exact_ng",
     "one_hot", "smoothed", "scratch", "linear_probe", "finetune", "progressive",
+    "top_k", "discriminative",
 )  # fmt: skip
 
 BASE_POINT_SIZE = 10.0
@@ -64,12 +65,10 @@ class Theme:
         return QtGui.QColor(self.palette[_series_index(key) % len(self.palette)])
 
     def pen(self, key: str, width: float = 1.5, style: QtCore.Qt.PenStyle | None = None) -> QtGui.QPen:
-        """Pen for series ``key``; series past the palette's length get dashes so they stay distinct."""
+        """Pen for series ``key`` (solid unless ``style`` says otherwise: see ``Styled`` for dashes)."""
         pen = pg.mkPen(self.color(key), width=width * self.pen_scale)
         if style is not None:
             pen.setStyle(style)
-        elif _series_index(key) >= len(self.palette):
-            pen.setStyle(QtCore.Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
         return pen
 

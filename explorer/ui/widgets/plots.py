@@ -52,7 +52,22 @@ class Styled:
         style_plot(plot, self.theme)
         return plot
 
+    def _style(self, key: str, style: QtCore.Qt.PenStyle | None) -> QtCore.Qt.PenStyle | None:
+        """``style``, else dashes when an earlier series of this tab already has ``key``'s colour: the
+        palette (7 colours in presentation mode) is shorter than the list of keys, but a colour may
+        repeat across tabs, never unmarked within one."""
+        if style is not None:
+            return style
+        colour = self.theme.color(key).rgb()
+        for other in dict.fromkeys(k for _, k, _, _ in self._keyed):
+            if other == key:
+                return None
+            if self.theme.color(other).rgb() == colour:
+                return QtCore.Qt.PenStyle.DashLine
+        return None
+
     def _pen(self, item: pg.GraphicsObject, key: str, width: float, style: QtCore.Qt.PenStyle | None = None) -> None:
+        style = self._style(key, style)
         if isinstance(item, pg.ScatterPlotItem):
             item.setBrush(self.theme.brush(key))
             item.setPen(pg.mkPen(self.theme.background, width=0.8 * self.theme.pen_scale))
@@ -156,6 +171,8 @@ class HeatmapPanel:
         plot.addItem(self.contours)
         self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get(colormap), interactive=False, width=16)
         self.colorbar.setImageItem(self.image, insert_in=plot)
+        self.colorbar.axis.setWidth(None)  # sized to its tick text (pyqtgraph fixes 45 px: too narrow at 1.5x fonts)
+        self.colorbar.axis.enableAutoSIPrefix(False)  # the label carries the unit
         styled.styled_axis(self.colorbar.axis)
         self._styled = styled
         self._xs = np.zeros(1)

@@ -1,0 +1,46 @@
+"""Series pens: one colour per key, and dashes only where two series of one tab would share a colour."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6 import QtCore
+
+from explorer.ui.app import create_application
+from explorer.ui.theme import SERIES_KEYS, Theme
+from explorer.ui.widgets.plots import Styled
+
+_DASH = QtCore.Qt.PenStyle.DashLine
+_SOLID = QtCore.Qt.PenStyle.SolidLine
+
+
+def _curves(styled: Styled, keys: list[str]) -> list[pg.PlotDataItem]:
+    return [styled.keyed(pg.PlotDataItem([0, 1], [0, 1]), key) for key in keys]
+
+
+def test_keys_past_the_palette_stay_solid_when_their_colour_is_free_in_the_tab() -> None:
+    create_application()
+    styled = Styled()
+    plain, residual = _curves(styled, ["plain", "residual"])  # past Tableau's ten, but alone in their tab
+    assert plain.opts["pen"].style() == _SOLID and residual.opts["pen"].style() == _SOLID
+    assert plain.opts["pen"].color() != residual.opts["pen"].color()
+
+
+def test_a_repeated_colour_is_dashed_and_restyle_recomputes_it() -> None:
+    create_application()
+    styled = Styled()
+    keys = list(SERIES_KEYS[:10])  # ten optimizers: distinct in Tableau10, three repeats in Okabe-Ito's seven
+    curves = _curves(styled, keys)
+    assert all(c.opts["pen"].style() == _SOLID for c in curves)
+    styled.restyle(Theme(presentation=True))
+    styles = [c.opts["pen"].style() for c in curves]
+    assert styles[:7] == [_SOLID] * 7 and styles[7:] == [_DASH] * 3
+    pairs = {(c.opts["pen"].color().rgb(), s) for c, s in zip(curves, styles, strict=True)}
+    assert len(pairs) == 10  # every series still distinguishable by colour and dash
+
+
+def test_an_explicit_style_wins() -> None:
+    create_application()
+    styled = Styled()
+    dotted = styled.keyed(pg.PlotDataItem([0, 1], [0, 1]), "gd", style=QtCore.Qt.PenStyle.DotLine)
+    styled.restyle(Theme(presentation=True))
+    assert dotted.opts["pen"].style() == QtCore.Qt.PenStyle.DotLine
