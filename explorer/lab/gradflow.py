@@ -155,6 +155,9 @@ class GradFlowConfig:
     steps_per_frame: int = 5
     window: int = 200  # heatmap columns (steps) kept
     history: int = 2048  # loss-curve points kept over the whole run
+    # a loss above this many times max(first loss, ln K) stops the run as diverged: sigmoid and tanh
+    # nets keep a finite loss at any learning rate, bouncing at hundreds of nats instead
+    explode_factor: float = 10.0
     seed: int = 0
     device: str = "auto"
 
@@ -163,6 +166,8 @@ class GradFlowConfig:
             raise ValueError(f"dataset must be in {DATASETS} and optimizer in {OPTIMIZERS}")
         if min(self.width, self.batch_size, self.n_points, self.steps_per_frame, self.window) < 1 or self.lr <= 0:
             raise ValueError("sizes, steps_per_frame and lr must be positive")
+        if not self.explode_factor > 1:
+            raise ValueError(f"explode_factor must be above 1, got {self.explode_factor}")
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,7 @@ def run(cfg: GradFlowConfig) -> Iterator[GradFlowFrame]:
     """Train a plain and a residual net on the same minibatches; a frame at step 0 and every few steps.
 
     A frame at step t shows the loss and gradients at the weights before update t, so step 0 is the
-    initialization. Raises protocol.Diverged at the first non-finite loss.
+    initialization. Raises protocol.Diverged at the first non-finite or exploding loss (``explode_factor``).
     """
     device = resolve_device(cfg.device)
     X, y, n_classes = load_task(cfg.dataset, cfg.n_points, cfg.seed, device)
@@ -195,6 +200,7 @@ def run(cfg: GradFlowConfig) -> Iterator[GradFlowFrame]:
             cfg.steps_per_frame,
             cfg.window,
             cfg.history,
+            cfg.explode_factor,
         )
         for name, residual in (("plain", False), ("residual", True))
     ]

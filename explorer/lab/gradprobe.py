@@ -8,6 +8,7 @@ experiments train side by side (plain and residual; He et al. 2016).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -16,14 +17,16 @@ import torch
 from torch.nn import functional as F
 
 from explorer.lab.history import DecimatedHistory, RingBuffer
-from explorer.lab.protocol import check_finite
+from explorer.lab.protocol import Diverged, check_finite
 from models import Activation, BlockNet, CNNConfig, Init, MLPConfig, Norm, checkerboard, glyphs, two_spirals
 
 Dataset = Literal["spirals", "checkerboard", "glyphs"]
 DATASETS: tuple[str, ...] = get_args(Dataset)
 Optimizer = Literal["sgd", "adam"]
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
-LOG_FLOOR = 1e-30  # log10 floor for gradients that underflowed to zero
+# log10 floor for a norm that is exactly zero: below the smallest float32 (1.4e-45), so any gradient
+# that did not underflow in backward keeps its own colour
+LOG_FLOOR = 1e-46
 
 
 def resolve_device(name: str) -> torch.device:
@@ -105,6 +108,10 @@ class GradFlowProbe:
     takes the weight-gradient norms with one fused ``torch._foreach_norm`` and stacks everything with
     the loss and accuracy straight into a row of a preallocated device buffer: no host sync.
     ``drain`` moves the rows to the host in one copy, once per frame.
+
+    Norms are accumulated in float64: in float32 the sum of squares underflows once the entries fall
+    below ~1e-22, and a deep sigmoid stack's first layers get there while their float32 gradients
+    (representable down to 1.4e-45) are still nonzero.
     """
 
     def __init__(self, net: BlockNet, capacity: int) -> None:
@@ -119,7 +126,7 @@ class GradFlowProbe:
         self._act_norms: list[torch.Tensor] = []
         net.hidden_tap = self._hidden
         p = next(net.parameters())
-        self._rows = torch.zeros(capacity, 2 + len(self._weights) + self.n_hidden, device=p.device, dtype=p.dtype)
+        self._rows = torch.zeros(capacity, 2 + len(self._weights) + self.n_hidden, device=p.device, dtype=torch.float64)
         self._count = 0
 
     def watch(self) -> None:
@@ -133,19 +140,20 @@ class GradFlowProbe:
             h.register_hook(self._on_hidden_grad)
 
     def _on_hidden_grad(self, grad: torch.Tensor) -> None:
-        self._act_norms.append(torch.linalg.vector_norm(grad))
+        self._act_norms.append(torch.linalg.vector_norm(grad, dtype=torch.float64))
 
     def record(self, loss: torch.Tensor, accuracy: torch.Tensor) -> None:
         """Store this step's loss, accuracy and gradient norms (call after ``loss.backward()``)."""
-        weight_norms = torch._foreach_norm([w.grad for w in self._weights])
+        weight_norms = torch._foreach_norm([w.grad for w in self._weights], 2, dtype=torch.float64)
         # Backward visits h_L first: reverse to put the input side first.
-        torch.stack([loss.detach(), accuracy, *weight_norms, *reversed(self._act_norms)], out=self._rows[self._count])
+        scalars = torch.stack([loss.detach(), accuracy]).double()
+        torch.cat([scalars, torch.stack([*weight_norms, *reversed(self._act_norms)])], out=self._rows[self._count])
         self._count += 1
         self._hidden.clear()  # in place, the network's tap is this list: let the activations go
 
     def drain(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Loss (k,), accuracy (k,), weight-grad norms (k, n_layers), dL/dh norms (k, n_hidden)."""
-        rows = self._rows[: self._count].double().cpu().numpy()  # the one host sync of a frame
+        rows = self._rows[: self._count].cpu().numpy()  # the one host sync of a frame
         self._count = 0
         n_w = len(self._weights)
         squares = rows[:, 2 : 2 + n_w] ** 2  # (k, n_weight_tensors)
@@ -163,6 +171,7 @@ class NetFlow:
 
     layer_names: tuple[str, ...]  # input, block 1..L, output
     heatmap: np.ndarray  # (n_layers, k) float32 log10 weight-grad norm, oldest step first
+    act_heatmap: np.ndarray  # (L + 1, k) float32 log10 ||dL/dh_l||, l = 0..L, oldest step first
     heatmap_steps: np.ndarray  # (k,) float64, the step of each heatmap column
     weight_grad_norms: np.ndarray  # (n_layers,) at this step, input layer first
     act_grad_norms: np.ndarray  # (L + 1,) ||dL/dh|| for the stem output h_0 and block outputs h_1..h_L
@@ -172,12 +181,17 @@ class NetFlow:
     losses: np.ndarray  # (T,) minibatch training loss
     accuracies: np.ndarray  # (T,) minibatch training accuracy
     grad_ratios: np.ndarray  # (T,) grad_ratio over training
-    loss: float
+    loss: float  # at the frame's step (the decimated curves may end a few steps earlier)
     accuracy: float
 
 
 class Trainee:
-    """A network being trained, with its optimizer, probe and bounded histories."""
+    """A network being trained, with its optimizer, probe and bounded histories.
+
+    ``explode_factor``: a minibatch loss above this many times the larger of the first loss and the
+    chance level ln K counts as divergence. Saturating units (sigmoid, tanh) keep the loss finite at
+    any learning rate, so a blown-up run would otherwise bounce at hundreds of nats for ever.
+    """
 
     def __init__(
         self,
@@ -188,21 +202,28 @@ class Trainee:
         steps_per_frame: int,
         window: int = 200,
         history: int = 2048,
+        explode_factor: float = math.inf,
     ) -> None:
         self.name = name
         self.net = net
         self.optimizer = make_optimizer(optimizer, list(net.parameters()), lr)
         self.probe = GradFlowProbe(net, capacity=steps_per_frame)
         self.heat = RingBuffer(window, (self.probe.n_layers,), dtype=np.float32)
+        self.act_heat = RingBuffer(window, (self.probe.n_hidden,), dtype=np.float32)
         self.heat_steps = RingBuffer(window)
         self.history = DecimatedHistory(history, 3)  # loss, accuracy, grad ratio
         self.weight_grad_norms = np.zeros(self.probe.n_layers)
         self.act_grad_norms = np.zeros(self.probe.n_hidden)
+        self.loss = self.accuracy = math.nan
+        self.explode_factor = explode_factor
+        self.loss_ceiling = math.inf  # set from the first loss seen
+        self._chance = math.nan  # ln K, from the logits' width
 
     def backward(self, X: torch.Tensor, y: torch.Tensor) -> None:
         """Loss and gradients at the current weights, recorded by the probe; no update yet."""
         self.optimizer.zero_grad(set_to_none=True)
         logits = self.net(X)
+        self._chance = math.log(logits.shape[1])
         loss = F.cross_entropy(logits, y)
         self.probe.watch()
         loss.backward()
@@ -215,30 +236,42 @@ class Trainee:
         """Move the probe's rows (ending at ``last_step``) into the histories; Diverged on a bad loss."""
         losses, accs, weight_norms, act_norms = self.probe.drain()
         steps = np.arange(last_step - len(losses) + 1, last_step + 1)
+        if math.isinf(self.loss_ceiling) and len(losses) and math.isfinite(losses[0]):
+            self.loss_ceiling = self.explode_factor * max(float(losses[0]), self._chance)
         for step, loss in zip(steps, losses, strict=True):
             check_finite(int(step), **{f"{self.name} loss": float(loss)})
+            if loss > self.loss_ceiling:
+                raise Diverged(
+                    int(step),
+                    f"{self.name} loss rose to {loss:.3g} nats, more than {self.explode_factor:g}× both its first "
+                    "value and chance level (ln K)",
+                )
         ratios = hidden_ratio(weight_norms)  # (k,)
         self.history.extend(steps, np.stack([losses, accs, ratios], axis=1))  # (k, 3)
         self.heat.extend(np.log10(np.maximum(weight_norms, LOG_FLOOR)))
+        self.act_heat.extend(np.log10(np.maximum(act_norms, LOG_FLOOR)))
         self.heat_steps.extend(steps)
         self.weight_grad_norms, self.act_grad_norms = weight_norms[-1], act_norms[-1]
+        self.loss, self.accuracy = float(losses[-1]), float(accs[-1])
 
     def flow(self) -> NetFlow:
         values = self.history.values()  # (T, 3)
         with np.errstate(divide="ignore", invalid="ignore"):
             act_ratio = float(self.act_grad_norms[0] / self.act_grad_norms[-1])
+        # the latest step's numbers, not the history's last kept row, which thins out as the run grows
         return NetFlow(
             layer_names=tuple(self.net.layer_names()),
             heatmap=np.ascontiguousarray(self.heat.array().T),  # (k, n_layers) -> (n_layers, k)
+            act_heatmap=np.ascontiguousarray(self.act_heat.array().T),  # (k, L + 1) -> (L + 1, k)
             heatmap_steps=self.heat_steps.array(),
             weight_grad_norms=self.weight_grad_norms.copy(),
             act_grad_norms=self.act_grad_norms.copy(),
-            grad_ratio=float(values[-1, 2]),
+            grad_ratio=float(hidden_ratio(self.weight_grad_norms)),
             act_grad_ratio=act_ratio,
             steps=self.history.steps(),
             losses=values[:, 0],
             accuracies=values[:, 1],
             grad_ratios=values[:, 2],
-            loss=float(values[-1, 0]),
-            accuracy=float(values[-1, 1]),
+            loss=self.loss,
+            accuracy=self.accuracy,
         )
