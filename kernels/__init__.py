@@ -12,3 +12,6 @@ import torch
 
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
+# the CPU memory trace uses torch.profiler, whose tracer prints "profiler_start/stop" lines on every
+# measurement unless its log level is above them (read when the first trace starts, not at import)
+os.environ.setdefault("KINETO_LOG_LEVEL", "6")

@@ -12,7 +12,8 @@ draw the step-through and the IO model (numpy only) before torch is loaded.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+import os
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,10 @@ class SweepConfig:
     batch: int = 1
     heads: int = 1
     mode: str = "fwd"  # "fwd" or "fwd_bwd"
-    repeats: int = 3  # timed runs per CPU point (the GPU uses do_bench)
+    repeats: int = 3  # timed runs per CPU point (the GPU uses do_bench); the interpreted kernel runs once
+    seed: int = 0  # of the random q, k, v: the same seed measures the same inputs
+    #: method -> largest N to run it at (torch-tiled is a Python loop over tiles: slow at large N)
+    max_n_by_method: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.methods if m not in METHODS]
@@ -66,6 +70,8 @@ class SweepConfig:
             raise ValueError("batch, heads and repeats must be positive")
         if self.mode not in ("fwd", "fwd_bwd"):
             raise ValueError(f"mode must be 'fwd' or 'fwd_bwd', got {self.mode!r}")
+        if any(m not in METHODS or cap < 1 for m, cap in self.max_n_by_method.items()):
+            raise ValueError(f"max_n_by_method must map methods of {METHODS} to positive N, got {self.max_n_by_method}")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class MethodCurve:
     ms: np.ndarray
     tflops: np.ndarray
     max_abs_err: np.ndarray  # NaN where the fp32 reference was too large to compute
+    note: str = ""  # a caveat of these numbers (the interpreted kernel's time and memory)
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class SweepResult:
 def sweep(cfg: SweepConfig) -> Job[SweepResult]:
     """Measure every (method, N); yields Progress after each point and returns a :class:`SweepResult`.
 
+    Each Progress carries the result so far as ``partial``, so a view can draw points as they arrive.
     Raises ValueError at once (before any work) when the config asks for CUDA on a machine without it.
     """
     import torch
@@ -122,20 +130,44 @@ def _sweep(cfg: SweepConfig) -> Generator[Progress, None, SweepResult]:
 
     dtype = getattr(torch, cfg.dtype)
     interpreted = attention.interpreter_mode()
+    device_name = attention.device_name(cfg.device)
     points = [(n, method) for n in sorted(set(cfg.n_values)) for method in cfg.methods]
     measured: list[Measurement] = []
     oom: list[MissingPoint] = []
     skipped: list[MissingPoint] = []
     failed: list[MissingPoint] = []
     first_oom: dict[str, int] = {}
+    ram = _physical_memory_bytes() if cfg.device == "cpu" else None
+
+    def result() -> SweepResult:
+        return SweepResult(
+            config=cfg,
+            device_name=device_name,
+            interpreter=interpreted,
+            curves={method: _curve(method, measured) for method in cfg.methods},
+            oom=tuple(oom),
+            skipped=tuple(skipped),
+            failed=tuple(failed),
+            measurements=tuple(measured),
+        )
 
     for done, (n, method) in enumerate(points, start=1):
+        # naive's scores and probabilities live at once: 2·B·H·N² elements
+        naive_bytes = 2 * cfg.batch * cfg.heads * n * n * dtype.itemsize
         if method in first_oom:
             reason = f"not run: out of memory already at N={first_oom[method]}"
         elif method == "flash" and interpreted and n > INTERPRETER_MAX_N:
             reason = (
                 f"not run: without CUDA the Triton kernel runs under its interpreter, one program at a "
                 f"time; kept to N <= {INTERPRETER_MAX_N}"
+            )
+        elif n > cfg.max_n_by_method.get(method, n):
+            reason = f"not run: this sweep runs {method} up to N={cfg.max_n_by_method[method]}"
+        elif method == "naive" and ram is not None and naive_bytes > ram // 2:
+            # Past this the system may stop the whole app (Linux's OOM killer) instead of failing the allocation.
+            reason = (
+                f"not run: its N x N scores and probabilities need {_size(naive_bytes)}, more than half of this "
+                f"machine's {_size(ram)} of RAM"
             )
         else:
             reason = ""
@@ -153,7 +185,8 @@ def _sweep(cfg: SweepConfig) -> Generator[Progress, None, SweepResult]:
                 cfg.batch,
                 cfg.heads,
                 mode=cfg.mode,
-                repeats=cfg.repeats,
+                repeats=None if method == "flash" and interpreted else cfg.repeats,  # None: the kernel runs once
+                seed=cfg.seed,
             )
             measured.append(m)
             if m.oom:
@@ -165,18 +198,21 @@ def _sweep(cfg: SweepConfig) -> Generator[Progress, None, SweepResult]:
                 message = f"{method} N={n}: failed ({m.error})"
             else:
                 message = f"{method} N={n}: {m.ms:.2f} ms, peak {m.peak_bytes / 2**20:.2f} MiB"
-        yield Progress(done / len(points), message)
+        yield Progress(done / len(points), message, partial=result())
 
-    return SweepResult(
-        config=cfg,
-        device_name=attention.device_name(cfg.device),
-        interpreter=interpreted,
-        curves={method: _curve(method, measured) for method in cfg.methods},
-        oom=tuple(oom),
-        skipped=tuple(skipped),
-        failed=tuple(failed),
-        measurements=tuple(measured),
-    )
+    return result()
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.3g} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.3g} MiB"
+
+
+def _physical_memory_bytes() -> int | None:
+    """This machine's RAM, where the system says (POSIX); None elsewhere."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _curve(method: str, measured: list[Measurement]) -> MethodCurve:
@@ -192,6 +228,7 @@ def _curve(method: str, measured: list[Measurement]) -> MethodCurve:
         ms=column([m.ms for m in ok]),
         tflops=column([m.tflops for m in ok]),
         max_abs_err=column([m.max_abs_err for m in ok]),
+        note=next((m.note for m in ok if m.note), ""),
     )
 
 
@@ -313,6 +350,13 @@ def hbm_accesses_standard(n: int, d: int) -> int:
     return 4 * n * d + 4 * n * n
 
 
+def flash_outer_steps(n: int, d: int, sram_elements: int = A100_SRAM_ELEMENTS) -> int:
+    """T_c = ⌈N / B_c⌉ key tiles of B_c = ⌈M / 4d⌉ rows: how often Algorithm 1 streams Q and O through SRAM."""
+    if sram_elements < 1:
+        raise ValueError(f"sram_elements must be positive, got {sram_elements}")
+    return math.ceil(n / math.ceil(sram_elements / (4 * d)))
+
+
 def hbm_accesses_flash(n: int, d: int, sram_elements: int = A100_SRAM_ELEMENTS) -> int:
     """HBM element reads + writes of FlashAttention (paper, Algorithm 1) with an SRAM of M elements.
 
@@ -321,8 +365,30 @@ def hbm_accesses_flash(n: int, d: int, sram_elements: int = A100_SRAM_ELEMENTS) 
     exactly: initialize O, ℓ, m (Nd + 2N); load K, V once (2Nd); per outer step read Q, O, ℓ, m and
     write O, ℓ, m (3Nd + 4N). Total 3Nd + 2N + T_c (3Nd + 4N).
     """
-    if sram_elements < 1:
-        raise ValueError(f"sram_elements must be positive, got {sram_elements}")
-    block_c = math.ceil(sram_elements / (4 * d))
-    t_c = math.ceil(n / block_c)
+    t_c = flash_outer_steps(n, d, sram_elements)
     return 3 * n * d + 2 * n + t_c * (3 * n * d + 4 * n)
+
+
+@dataclass(frozen=True)
+class IOModel:
+    """HBM element accesses of both algorithms over a range of N, for one head dim and SRAM size."""
+
+    n: np.ndarray  # (k,) float64
+    d: int
+    sram_elements: int
+    standard: np.ndarray  # (k,) Θ(N d + N²)
+    flash: np.ndarray  # (k,) Θ(N² d² / M)
+    outer_steps: np.ndarray  # (k,) T_c of each N
+
+
+def io_model(n_values: Sequence[int], d: int, sram_elements: int = A100_SRAM_ELEMENTS) -> IOModel:
+    """The paper's IO counts (Theorem 2) at each N: what the measured memory curves are set against."""
+    n = [int(v) for v in n_values]
+    return IOModel(
+        n=np.array(n, dtype=np.float64),
+        d=d,
+        sram_elements=sram_elements,
+        standard=np.array([hbm_accesses_standard(v, d) for v in n], dtype=np.float64),
+        flash=np.array([hbm_accesses_flash(v, d, sram_elements) for v in n], dtype=np.float64),
+        outer_steps=np.array([flash_outer_steps(v, d, sram_elements) for v in n], dtype=np.float64),
+    )
