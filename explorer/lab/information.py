@@ -62,14 +62,15 @@ def _as_pair(p: ArrayLike, q: ArrayLike) -> tuple[NDArray[np.float64], NDArray[n
 def entropy(p: ArrayLike, base: float = 2) -> float:
     """H(p) = -Σ p log p: the average surprise, in bits for base 2 (0 log 0 = 0)."""
     pa = as_distribution(p)
-    return float(-xlogy(pa, pa).sum() / log_base(base))
+    # 0 − (…): a certain outcome has H = 0.0, where −(0.0) would give −0.0 and print as "-0"
+    return float(0.0 - xlogy(pa, pa).sum() / log_base(base))
 
 
 def cross_entropy(p: ArrayLike, q: ArrayLike, base: float = 2) -> float:
     """H(p, q) = -Σ p log q: the bits spent coding samples of p with a code built for q."""
     pa, qa = _as_pair(p, q)
     # xlogy gives 0 where p = 0 (whatever q is) and -inf where q = 0 < p.
-    return float(-xlogy(pa, qa).sum() / log_base(base))
+    return float(0.0 - xlogy(pa, qa).sum() / log_base(base))
 
 
 def kl(p: ArrayLike, q: ArrayLike, base: float = 2) -> float:
@@ -105,7 +106,7 @@ def binary_entropy(p: ArrayLike, base: float = 2) -> NDArray[np.float64]:
     pa = np.asarray(p, dtype=np.float64)
     if not np.all(np.isfinite(pa)) or np.any((pa < 0) | (pa > 1)):
         raise ValueError("binary entropy needs probabilities in [0, 1]")
-    return -(xlogy(pa, pa) + xlogy(1 - pa, 1 - pa)) / log_base(base)
+    return 0.0 - (xlogy(pa, pa) + xlogy(1 - pa, 1 - pa)) / log_base(base)  # 0.0, not −0.0, at 0 and 1
 
 
 def binary_entropy_curve(num: int = 201, base: float = 2) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -50,6 +50,20 @@ def test_entropy_bases_and_zero_terms() -> None:
     assert information.max_entropy(16) == pytest.approx(4.0)
 
 
+def test_a_certain_outcome_has_zero_entropy_not_minus_zero() -> None:
+    """−0.0 == 0.0, so compare signs: a −0.0 prints as "-0" in every readout and CSV."""
+    certain = [0.0, 1.0, 0.0]
+    for value in (
+        information.entropy(certain),
+        information.entropy(certain, base=math.e),
+        information.cross_entropy(certain, certain),
+        information.cross_entropy_parts(certain, certain).entropy,
+        information.label_entropy([2, 2, 2]),
+    ):
+        assert value == 0.0 and math.copysign(1.0, value) == 1.0 and f"{value}" == "0.0"
+    assert np.all(np.signbit(information.binary_entropy([0.0, 1.0])) == [False, False])
+
+
 @pytest.mark.parametrize(
     "bad",
     [[0.5, -0.1, 0.6], [0.5, 0.4], [], [[0.5, 0.5]], [0.5, math.nan], [2.0, -1.0]],

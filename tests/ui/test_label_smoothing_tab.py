@@ -40,13 +40,13 @@ def test_smoothed_targets_for_eps_008_k4_class2(page):
     for key, value in (("eps", 0.08), ("num_classes", 4), ("target_class", 2)):
         page.params.set_value(key, value)
     tab = page.tab
-    np.testing.assert_allclose(tab.target_bars["smoothed"].opts["height"], [0.02, 0.02, 0.94, 0.02])
-    np.testing.assert_allclose(tab.target_bars["one_hot"].opts["height"], [0, 0, 1, 0])
+    np.testing.assert_allclose(tab.theory_plots.target_bars["smoothed"].opts["height"], [0.02, 0.02, 0.94, 0.02])
+    np.testing.assert_allclose(tab.theory_plots.target_bars["one_hot"].opts["height"], [0, 0, 1, 0])
     gap = math.log(0.94 / 0.02)
-    assert tab.loss_panel.plot.titleLabel.text == f"Optimal logit gap: {gap:.2f}"
-    assert tab.loss_best.data["x"][0] == pytest.approx(0.94)
+    assert tab.theory_plots.loss_panel.plot.titleLabel.text == f"Optimal logit gap: {gap:.2f}"
+    assert tab.theory_plots.loss_best.data["x"][0] == pytest.approx(0.94)
     page.params.set_value("eps", 0.0)
-    assert tab.loss_panel.plot.titleLabel.text == "Optimal logit gap: ∞"
+    assert tab.theory_plots.loss_panel.plot.titleLabel.text == "Optimal logit gap: ∞"
 
 
 def test_fewer_classes_move_the_class_shown_and_a_bad_class_is_a_message(page):
@@ -64,19 +64,19 @@ def test_training_runs_through_the_runner_and_shows_ece(qtbot, page):
     qtbot.waitUntil(lambda: tab.frame.step >= 30, timeout=20000)
     page.toggle_play()
     frame = tab.frame
-    labels = [label.text for _, label in tab.rel_panel.legend.items]
+    labels = [label.text for _, label in tab.calibration_plots.rel_panel.legend.items]
     assert any(t.startswith("one-hot: ECE = ") for t in labels) and any(
         t.startswith("smoothed: ECE = ") for t in labels
     )
     assert f"smoothed: ECE = {frame.smoothed.reliability.ece:.3f}" in labels  # no event loop ran: same frame
     assert tab.table.item(0, 5).text() != "—" and tab.table.item(1, 9).text() == f"{frame.optimal_logit_gap:.3f}"
     assert tab.table.item(0, 9).text() == "∞"
-    x, _ = tab.acc_curves["smoothed"]["val"].getData()
+    x, _ = tab.training_plots.acc_curves["smoothed"]["val"].getData()
     assert len(x) == len(frame.history_steps) > 1
-    assert sum(len(item.data) for item in tab.proj_points["one_hot"]) == len(frame.train_projection_labels)
+    assert sum(len(item.data) for item in tab.geometry_plots.points["one_hot"]) == len(frame.train_projection_labels)
     page.params.set_value("projection", "val")  # no restart: the same frame, other points
     assert tab.frame is frame
-    assert sum(len(item.data) for item in tab.proj_points["smoothed"]) == len(frame.val_projection_labels)
+    assert sum(len(item.data) for item in tab.geometry_plots.points["smoothed"]) == len(frame.val_projection_labels)
 
 
 def test_exports_png_svg_csv_json(qtbot, window, page, tmp_path):
@@ -100,6 +100,6 @@ def test_exports_png_svg_csv_json(qtbot, window, page, tmp_path):
 
 def test_hover_explains_targets_and_loss(page):
     tab = page.tab
-    assert "1 − ε + ε/K = 0.91" in tab._describe_target(2.1, 0.5)
-    assert "ε/K = 0.01" in tab._describe_target(5.0, 0.01)
-    assert "−log q" in tab._describe_loss(0.5, 1.0)
+    assert "1 − ε + ε/K = 0.91" in tab.theory_plots.describe_target(2.1, 0.5)
+    assert "ε/K = 0.01" in tab.theory_plots.describe_target(5.0, 0.01)
+    assert "−log q" in tab.theory_plots.describe_loss(0.5, 1.0)

@@ -57,19 +57,19 @@ def test_race_runs_through_the_page_runner(qtbot, ng_page):
     race = tab.frame.race
     assert all(race.available)
     for method in ("sgd", "adam", "kfac", "exact_ng"):
-        steps, loss = tab.step_curves[method].getData()
+        steps, loss = tab.race_page.step_curves[method].getData()
         assert len(steps) == len(race.steps) > 2 and np.all(np.isfinite(loss))
-        seconds, _ = tab.time_curves[method].getData()
+        seconds, _ = tab.race_page.time_curves[method].getData()
         assert len(seconds) > 1 and np.all(np.diff(seconds) > 0)  # wall-clock grows
-    assert tab.race_table.item(3, 0).text() == "Exact natural gradient"
-    assert "P = 114" in tab.race_info.text() and "off" not in tab.race_info.text()
-    assert "nats" in tab._describe_step(10.0, 0.0)
+    assert tab.race_page.table.item(3, 0).text() == "Exact natural gradient"
+    assert "P = 114" in tab.race_page.info.text() and "off" not in tab.race_page.info.text()
+    assert "nats" in tab.race_page.describe_step(10.0, 0.0)
     ng_page.params.set_value("log_time", False)  # no restart: the seconds axis turns linear, t = 0 returns
-    assert not tab.time_plot.getAxis("bottom").logMode and tab.frame.step >= 30
-    assert tab.time_curves["sgd"].xData[0] == 0.0
-    assert "optimizer time" in tab._describe_time(0.01, 0.0)
+    assert not tab.race_page.time_plot.getAxis("bottom").logMode and tab.frame.step >= 30
+    assert tab.race_page.time_curves["sgd"].xData[0] == 0.0
+    assert "optimizer time" in tab.race_page.describe_time(0.01, 0.0)
     ng_page.params.set_value("log_time", True)
-    assert tab.time_curves["sgd"].xData[0] > 0.0
+    assert tab.race_page.time_curves["sgd"].xData[0] > 0.0
 
 
 def test_exact_natural_gradient_says_why_it_sits_out(qtbot, ng_page):
@@ -77,10 +77,11 @@ def test_exact_natural_gradient_says_why_it_sits_out(qtbot, ng_page):
     qtbot.waitUntil(lambda: ng_page.tab.frame.race.n_params == 4482, timeout=10000)
     tab = ng_page.tab
     assert not tab.frame.race.available[3]
-    assert "Exact natural gradient is off" in tab.race_info.text() and "4482 parameters > 2000" in tab.race_info.text()
-    assert tab.race_info.isVisibleTo(tab.stack.widget(1))
-    assert len(tab.step_curves["exact_ng"].getData()[0] or []) == 0
-    assert tab.race_table.item(3, 6).text() == "off: P too large"
+    info = tab.race_page.info.text()
+    assert "Exact natural gradient is off" in info and "4482 parameters > 2000" in info
+    assert tab.race_page.info.isVisibleTo(tab.stack.widget(1))
+    assert len(tab.race_page.step_curves["exact_ng"].getData()[0] or []) == 0
+    assert tab.race_page.table.item(3, 6).text() == "off: P too large"
 
 
 def test_gaussian_fit_natural_paths_coincide_and_gradient_paths_do_not(qtbot, ng_page):
@@ -89,7 +90,7 @@ def test_gaussian_fit_natural_paths_coincide_and_gradient_paths_do_not(qtbot, ng
     tab = ng_page.tab
 
     def drawn(method, chart):
-        x, y = tab.fit_paths[(method, chart)].getData()
+        x, y = tab.fit_page.fit_paths[(method, chart)].getData()
         return np.column_stack([x, y])
 
     natural = drawn("natural", "sigma") - drawn("natural", "log_sigma")
@@ -97,10 +98,10 @@ def test_gaussian_fit_natural_paths_coincide_and_gradient_paths_do_not(qtbot, ng
     assert len(natural) == tab.frame.fit.step + 1 >= 151
     assert np.max(np.abs(natural)) < 0.01
     assert np.max(np.abs(gradient)) > 0.2
-    ellipse_x, _ = tab.ellipses["sigma"].getData()
+    ellipse_x, _ = tab.fit_page.ellipses["sigma"].getData()
     assert np.isfinite(ellipse_x).sum() == 42 * 49  # a 7 x 6 grid of closed curves
-    assert "diag(1/σ², 2/σ²)" in tab._describe_sigma_chart(0.0, 2.0)
-    assert "diag(0.25, 0.5)" in tab._describe_sigma_chart(0.0, 2.0)
+    assert "diag(1/σ², 2/σ²)" in tab.fit_page.describe_sigma_chart(0.0, 2.0)
+    assert "diag(0.25, 0.5)" in tab.fit_page.describe_sigma_chart(0.0, 2.0)
 
 
 def test_a_diverging_fit_shows_a_message_and_the_race_goes_on(qtbot, ng_page):
@@ -116,23 +117,23 @@ def test_cost_sweep_completes_and_draws_fits_and_the_formula_table(qtbot, ng_pag
     _small_sweep(ng_page)
     tab = ng_page.tab
     ng_page.params.set_value("view", "cost")
-    tab.measure_button.click()
-    qtbot.waitUntil(lambda: tab.cost is not None, timeout=20000)
-    cost = tab.cost
-    item = tab.cost_points[("memory", "exact")]
+    tab.cost_page.measure_button.click()
+    qtbot.waitUntil(lambda: tab.cost_page.result is not None, timeout=20000)
+    cost = tab.cost_page.result
+    item = tab.cost_page.points[("memory", "exact")]
     p, memory = item.xData, item.yData  # getData() gives log10 on log axes
     np.testing.assert_allclose(p, cost.exact.n_params)
     np.testing.assert_allclose(memory, cost.exact.peak_bytes / 2**20)
-    assert len(tab.cost_points[("time", "kfac")].getData()[0]) == len(cost.kfac.n_params) >= 2
-    assert len(tab.cost_fits[("time", "exact")].getData()[0]) >= 1
-    legend = [label.text for _, label in tab.cost_legends["time"].items]
+    assert len(tab.cost_page.points[("time", "kfac")].getData()[0]) == len(cost.kfac.n_params) >= 2
+    assert len(tab.cost_page.fits[("time", "exact")].getData()[0]) >= 1
+    legend = [label.text for _, label in tab.cost_page.legends["time"].items]
     assert any(f"slope {cost.exact.time_slope:.2f} (formula 3)" in text for text in legend)
-    assert tab.cost_table.rowCount() == 3 and tab.cost_table.item(0, 0).text() == "ResNet-50"
-    assert tab.cost_table.item(2, 5).text() == "formula, not measured"
-    assert "computed from the formula, not measured" in tab.extrapolation_title.text()
-    assert "parameters P" in tab.memory_plot.getAxis("bottom").labelText
-    assert "MiB" in tab.memory_plot.getAxis("left").labelText
-    assert "P² =" in tab._describe_memory(np.log10(cost.exact.n_params[-1]), 0.0)
+    assert tab.cost_page.table.rowCount() == 3 and tab.cost_page.table.item(0, 0).text() == "ResNet-50"
+    assert tab.cost_page.table.item(2, 5).text() == "formula, not measured"
+    assert "computed from the formula, not measured" in tab.cost_page.extrapolation_title.text()
+    assert "parameters P" in tab.cost_page.memory_plot.getAxis("bottom").labelText
+    assert "MiB" in tab.cost_page.memory_plot.getAxis("left").labelText
+    assert "P² =" in tab.cost_page.describe_memory(np.log10(cost.exact.n_params[-1]), 0.0)
 
 
 def test_cost_sweep_can_be_cancelled(qtbot, ng_page):
@@ -144,16 +145,16 @@ def test_cost_sweep_can_be_cancelled(qtbot, ng_page):
         ng_page.jobs.cancel()
     assert ng_page.jobs.wait(10000)
     qtbot.wait(50)  # a late result would arrive as a queued signal: it must be ignored
-    assert tab.cost is None
-    assert len(tab.cost_points[("memory", "exact")].getData()[0] or []) == 0
-    assert "Cancelled" in tab.cost_status.text()
+    assert tab.cost_page.result is None
+    assert len(tab.cost_page.points[("memory", "exact")].getData()[0] or []) == 0
+    assert "Cancelled" in tab.cost_page.status.text()
 
 
 def test_exports_png_svg_csv_json(qtbot, window, ng_page, tmp_path):
     _small_sweep(ng_page)
     tab = ng_page.tab
     tab.measure_cost()
-    qtbot.waitUntil(lambda: tab.cost is not None, timeout=20000)
+    qtbot.waitUntil(lambda: tab.cost_page.result is not None, timeout=20000)
     _play_until(qtbot, ng_page, 20)
     [png] = window.export_to(tmp_path / "ng.png")
     image = QtGui.QImage(str(png))
@@ -187,10 +188,26 @@ def test_exports_png_svg_csv_json(qtbot, window, ng_page, tmp_path):
 def test_plots_have_labelled_axes_and_presentation_keeps_dashes(window, ng_page):
     for plot in ng_page.tab.plots().values():
         if isinstance(plot, pg.PlotItem):
-            assert plot.getAxis("bottom").labelText and plot.getAxis("left").labelText
-    dashed = ng_page.tab.fit_paths[("natural", "log_sigma")]
+            for side in ("bottom", "left"):  # labelled with units, and no "(x0.001)" beside a label in seconds
+                assert plot.getAxis(side).labelText and not plot.getAxis(side).autoSIPrefix
+    dashed = ng_page.tab.fit_page.fit_paths[("natural", "log_sigma")]
     width = dashed.opts["pen"].widthF()
     window.set_presentation(True)
     assert dashed.opts["pen"].style() == QtGui.QPen().style().DashLine
     assert dashed.opts["pen"].widthF() == 2 * width
     window.set_presentation(False)
+
+
+def test_log_axes_label_each_decade_once_in_one_style(qtbot):
+    from explorer.ui.tabs.natural_gradient.widgets import LogAxis
+
+    def labels(low, high):
+        axis = LogAxis("left")
+        axis.setLogMode(True)
+        axis.setRange(low, high)
+        levels = axis.tickValues(low, high, 300)
+        return [s for spacing, values in levels for s in axis.tickStrings(values, 1, spacing) if s]
+
+    assert labels(-2.1, 1.1) == ["0.01", "0.1", "1", "10"]  # not again on the minor level: that reads bold
+    assert sorted(labels(1.5, 6.2)) == sorted(["10²", "10³", "10⁴", "10⁵", "10⁶"])  # powers on the whole axis
+    assert labels(-0.5, 1.2) == ["0.5", "1", "2", "5", "10"]  # under two decades: 1, 2 and 5

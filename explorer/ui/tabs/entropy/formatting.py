@@ -1,0 +1,47 @@
+"""How the entropy tab writes its numbers: bits in words, true minus signs, subscripts, decade ticks,
+and the rich-text labels that carry its formulas."""
+
+from __future__ import annotations
+
+import math
+
+from PyQt6 import QtCore, QtWidgets
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sub(i: int) -> str:
+    """3 → "₃": outcome indices as subscripts (p₃)."""
+    return str(i).translate(_SUB)
+
+
+def num(x: float, digits: int = 3) -> str:
+    """3 → "3", 1.75 → "1.75", 2.92874 → "2.929", ∞ → "∞" (with a true minus sign)."""
+    if math.isnan(x):
+        return "—"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text.replace("-", "−")
+
+
+def bits(x: float, digits: int = 3) -> str:
+    """A number of bits, in words: "1 bit", "1.75 bits"."""
+    text = num(x, digits)
+    return f"{text} bit" if text == "1" else f"{text} bits"
+
+
+def decade_ticks(n: int) -> list[list[tuple[float, str]]]:
+    """Major ticks 1, 10, 100, … (in log₁₀ units) and no minor labels: they collide at large fonts."""
+    decades = range(math.floor(math.log10(max(n, 1))) + 1)
+    return [[(float(d), "1" if d == 0 else "10" if d == 1 else f"10{str(d).translate(_SUP)}") for d in decades], []]
+
+
+def readout_label() -> QtWidgets.QLabel:
+    """A wrapping, selectable rich-text label, top-left aligned: a formula with its live numbers."""
+    label = QtWidgets.QLabel(wordWrap=True)
+    label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    label.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+    return label

@@ -1,0 +1,45 @@
+"""The label-smoothing tab's parameters: the targets, the twins' training, their data, the display."""
+
+from __future__ import annotations
+
+from explorer.ui.params import Param
+
+
+def smoothing_parameters() -> list[Param]:
+    return [
+        Param("eps", "smoothing ε", "float", 0.1,
+              "Target = (1 − ε)·one-hot + ε/K. The second network trains on it, the first always on ε = 0",
+              bounds=(0.0, 0.9), group="Targets", in_caption=True),
+        Param("num_classes", "classes K", "int", 10, "Number of classes of the data and of each target vector",
+              bounds=(3, 20), group="Targets", in_caption=True),
+        Param("target_class", "class shown", "int", 2,
+              "The true class whose one-hot and smoothed target vectors the bar chart shows (0 to K − 1)",
+              bounds=(0, 19), group="Targets"),
+        Param("steps", "steps", "int", 400, "Full-batch SGD steps each network takes", bounds=(1, 5000),
+              group="Training", in_caption=True),
+        Param("steps_per_frame", "steps per frame", "int", 10, "Steps between redraws: higher is faster",
+              bounds=(1, 100), group="Training"),
+        Param("lr", "learning rate η", "float", 0.05, "Step size of SGD with momentum (both networks)",
+              bounds=(1e-4, 1.0), log=True, group="Training", in_caption=True),
+        Param("momentum", "momentum", "float", 0.9, "Heavy-ball momentum of SGD (both networks)",
+              bounds=(0.0, 0.99), group="Training"),
+        Param("hidden", "hidden width", "int", 128,
+              "Units in each of the two hidden layers; the second is the penultimate layer", bounds=(8, 512),
+              group="Training"),
+        Param("n_train", "training points", "int", 1000,
+              "Training set size: a small set is memorised, which makes the one-hot network overconfident",
+              bounds=(20, 5000), group="Data"),
+        Param("n_val", "validation points", "int", 2000,
+              "Held-out points for accuracy, NLL, the reliability diagram and the confidence histogram",
+              bounds=(20, 10000), group="Data"),
+        Param("separation", "class separation", "float", 4.0,
+              "Typical distance between class means in noise standard deviations: small means overlapping "
+              "classes", bounds=(0.5, 10.0), group="Data"),
+        Param("seed", "seed", "int", 0, "Seed of the data and of the initial weights both networks share",
+              bounds=(0, 2**31 - 1), group="Data"),
+        Param("bins", "calibration bins", "int", 15, "Equal-width confidence bins of the reliability diagram",
+              bounds=(5, 30), group="Display"),
+        Param("projection", "projected points", "choice", "train",
+              "Which points the penultimate-layer plots show (classes 0, 1 and 2)", choices=("train", "val"),
+              choice_labels=("training set", "validation set"), group="Display"),
+    ]  # fmt: skip

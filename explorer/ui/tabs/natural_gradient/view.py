@@ -1,0 +1,231 @@
+"""Natural gradient: steps measured by the Fisher metric, their invariance, and what the Fisher costs.
+
+Three views, switched by the bar above the plots (or the "view" parameter): a Gaussian fitted in two
+parameterizations (natural-gradient paths coincide, gradient-descent paths do not), a training race on
+two spirals (SGD, Adam, K-FAC, exact natural gradient; per step and per second), and the measured cost
+of the exact Fisher against K-FAC as P grows, with a formula-only extrapolation to real networks.
+One Play drives the fit and the race together; the cost sweep is a job (Measure, with Cancel).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pyqtgraph as pg
+from PyQt6 import QtGui, QtWidgets
+
+from explorer.ui.params import Param
+from explorer.ui.runner import ExperimentFactory, JobRunner
+from explorer.ui.tabs.natural_gradient.cost_page import CostPage
+from explorer.ui.tabs.natural_gradient.invariance_page import InvariancePage
+from explorer.ui.tabs.natural_gradient.parameters import VIEW_TITLES, VIEWS, natural_gradient_parameters
+from explorer.ui.tabs.natural_gradient.race_page import RacePage
+from explorer.ui.tabs.natural_gradient.widgets import fit_table_height, fix_axis_width, text_label
+from explorer.ui.theme import Theme
+from explorer.ui.topic import Table, TopicTab, register
+
+if TYPE_CHECKING:
+    from explorer.lab.fisher_cost import CostResult
+    from explorer.lab.natural_gradient_views import NaturalGradientFrame
+    from explorer.ui.params import ParamPanel
+
+HEADLINES = {
+    "invariance": "<b>Invariance.</b> The same Gaussian N(μ, σ²) is fitted in two coordinate systems, (μ, σ) and "
+    "(μ, log σ). Gradient descent takes a different path through the distributions in each; the natural gradient "
+    "F⁻¹∇L takes the same path, because it measures a step by how much it changes the distribution (the Fisher "
+    "ellipses), not by how far the coordinates move.",
+    "race": "<b>Geometry-aware steps.</b> On a small MLP the natural gradient (exact, or K-FAC's approximation) "
+    "needs far fewer steps than SGD or Adam. Per second of compute the exact one pays for a P × P Fisher and its "
+    "solve at every step; K-FAC costs little more than a gradient.",
+    "cost": "<b>The cost.</b> The exact Fisher has P² entries and its solve takes ~P³/3 operations, measured below "
+    "as P grows; K-FAC keeps two small factors per layer (F ≈ A ⊗ G), which is why practice approximates.",
+}
+
+
+@register
+class NaturalGradientTab(TopicTab):
+    name = "natural_gradient"
+    title = "Natural gradient"
+    order = 60
+    summary = (
+        "Press Space: the Gaussian fit and the training race run together. The bar above the plots switches "
+        "between invariance, the race and the measured cost."
+    )
+
+    @classmethod
+    def parameters(cls) -> list[Param]:
+        return natural_gradient_parameters()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.frame: NaturalGradientFrame | None = None
+        self._message = ""
+        self.view_bar = QtWidgets.QTabBar()
+        self.view_bar.setDocumentMode(True)
+        self.view_bar.setExpanding(False)
+        for title in VIEW_TITLES:
+            self.view_bar.addTab(title)
+        self.view_bar.currentChanged.connect(self._on_bar)
+        self.headline = text_label()
+        self.hover = text_label("Hover over a plot to read its values and the formula behind them.", wrap=False)
+        self.fit_page = InvariancePage(self.styled, self.hover)
+        self.race_page = RacePage(self.styled, self.hover)
+        self.cost_page = CostPage(self.styled, self.hover)
+        self.cost_page.measure_button.clicked.connect(self.measure_cost)
+        self.stack = QtWidgets.QStackedWidget()
+        for page in (self.fit_page, self.race_page, self.cost_page):
+            self.stack.addWidget(page)
+        self._fix_axis_widths(self.styled.theme)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addWidget(self.view_bar)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.hover)
+        self._show_view("invariance")
+
+    def attach(self, panel: ParamPanel, jobs: JobRunner) -> None:
+        super().attach(panel, jobs)
+        jobs.sig_cancelled.connect(self.cost_page.cancelled)
+        self.race_page.set_log_time(panel.value("log_time"), panel.values())
+        self._show_view(panel.value("view"))
+
+    # --- parameters -> lab ------------------------------------------------------------------
+    def experiment(self, values: dict[str, Any]) -> ExperimentFactory:
+        device, per_frame, seed = self.device, values["steps_per_frame"], values["seed"]
+        race = dict(
+            n_points=values["n_points"], width=values["width"], n_hidden=values["n_hidden"],
+            activation=values["activation"], batch_size=values["batch_size"], sgd_lr=values["sgd_lr"],
+            adam_lr=values["adam_lr"], ng_lr=values["ng_lr"], damping=values["damping"],
+            max_exact_params=values["max_exact_params"], steps_per_frame=per_frame, max_steps=values["race_steps"],
+            seed=seed, device=device,
+        )  # fmt: skip
+        fit = dict(
+            n_samples=values["n_samples"], true_mu=values["true_mu"], true_sigma=values["true_sigma"], seed=seed,
+            mu0=values["mu0"], sigma0=values["sigma0"], lr=values["fit_lr"], n_steps=values["fit_steps"],
+            steps_per_frame=per_frame,
+        )  # fmt: skip
+
+        def factory() -> Any:
+            from explorer.lab import natural_gradient_views as views  # torch loads here, not at start-up
+            from explorer.lab.fisher_race import RaceConfig
+            from explorer.lab.gaussian_fit import GaussianFitConfig
+
+            return views.run(views.NaturalGradientConfig(RaceConfig(**race), GaussianFitConfig(**fit)))
+
+        return factory
+
+    def on_param_changed(self, key: str, value: Any) -> bool:
+        if key == "view":
+            self._show_view(value)
+            return False
+        if key.startswith("cost_"):
+            self.cost_page.settings_changed()
+            return False
+        if key == "log_time":
+            self.race_page.set_log_time(bool(value), self.values())
+            return False
+        return True
+
+    def start_jobs(self) -> None:
+        self.measure_cost()
+
+    def measure_cost(self) -> None:
+        """Start the cost sweep as a job (progress and Cancel in the page)."""
+        values = self.values()
+        budget, max_width = values["cost_budget_s"], values["cost_exact_max_width"]
+        n_hidden, seed = values["cost_n_hidden"], values["seed"]
+
+        def job() -> Any:
+            from explorer.lab import fisher_cost
+            from explorer.lab.natural_gradient_views import measure_cost_isolated  # in a child process
+
+            widths = tuple(w for w in fisher_cost.CostConfig().exact_widths if w <= max_width)
+            cfg = fisher_cost.CostConfig(exact_widths=widths, n_hidden=n_hidden, max_sweep_seconds=budget, seed=seed)
+            return measure_cost_isolated(cfg)
+
+        self.cost_page.measuring(budget)
+        assert self.jobs is not None
+        self.jobs.start(job, self._on_cost, "Measuring the exact Fisher and K-FAC as P grows")
+
+    def _on_cost(self, result: CostResult) -> None:
+        self.cost_page.show_result(result)
+        self._fit_tables()
+
+    # --- views --------------------------------------------------------------------------------
+    def _show_view(self, view: str) -> None:
+        index = VIEWS.index(view)
+        self.stack.setCurrentIndex(index)
+        self.headline.setText(HEADLINES[view])
+        if self.view_bar.currentIndex() != index:
+            self.view_bar.blockSignals(True)
+            self.view_bar.setCurrentIndex(index)
+            self.view_bar.blockSignals(False)
+        self._fit_tables()
+
+    def _on_bar(self, index: int) -> None:
+        if self.panel is not None and self.panel.value("view") != VIEWS[index]:
+            self.panel.set_value("view", VIEWS[index])  # the page calls on_param_changed: one path for both
+        else:
+            self._show_view(VIEWS[index])
+
+    # --- drawing ------------------------------------------------------------------------------
+    def show_frame(self, frame: NaturalGradientFrame) -> None:
+        self.frame = frame
+        self.fit_page.draw(frame)
+        self.race_page.draw(frame.race, self._values())
+        if frame.fit_stopped and frame.fit_stopped != self._message:
+            self.sig_message.emit(frame.fit_stopped)
+        self._message = frame.fit_stopped
+
+    def _values(self) -> dict[str, Any]:
+        return self.values() if self.panel is not None else {}
+
+    # --- theme, layout ----------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        super().apply_theme(theme)
+        self.fit_page.restyle(theme)
+        self._fix_axis_widths(theme)
+        self.race_page.write(self._values())  # the table's colour swatches
+
+    def _plot_items(self) -> list[pg.PlotItem]:
+        return [*self.fit_page.plots(), *self.race_page.plots(), *self.cost_page.plots()]
+
+    def _fix_axis_widths(self, theme: Theme) -> None:
+        for plot in self._plot_items():
+            fix_axis_width(plot, theme)
+
+    def _fit_tables(self) -> None:
+        """Every row visible, unless that would take more than a quarter of the tab from the plots."""
+        for table in (self.race_page.table, self.cost_page.table):
+            fit_table_height(table, max(70, int(0.25 * self.height())))
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_tables()
+
+    # --- export -------------------------------------------------------------------------------
+    def plots(self) -> dict[str, pg.GraphicsItem]:
+        """Each plot alone (axes labelled), and each view's whole figure with its legend."""
+        fit, race, cost = self.fit_page, self.race_page, self.cost_page
+        return {
+            "invariance_figure": fit.view.ci,
+            "distribution_plane": fit.dist_plot,
+            "log_sigma_chart": fit.log_plot,
+            "fit_excess_loss": fit.loss_plot,
+            "race_figure": race.view.ci,
+            "race_loss_per_step": race.step_plot,
+            "race_loss_per_second": race.time_plot,
+            "cost_figure": cost.view.ci,
+            "cost_memory": cost.memory_plot,
+            "cost_time": cost.time_plot,
+        }
+
+    def tables(self) -> dict[str, Table]:
+        tables: dict[str, Table] = {}
+        if self.frame is not None:
+            tables.update(self.fit_page.tables(self.frame))
+            tables.update(self.race_page.tables(self.frame.race, self.values()))
+        tables.update(self.cost_page.tables())
+        return tables
