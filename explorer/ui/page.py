@@ -84,6 +84,7 @@ class TopicPage(QtWidgets.QWidget):
         self.controls.sig_step.connect(self.step)
         self.controls.sig_reset.connect(self.reset)
         self.controls.sig_speed.connect(self.runner.set_speed)
+        self.controls.set_speed(self.tab.frames_per_second)
         self.runner.sig_frame.connect(self._on_frame)
         self.runner.sig_failed.connect(self._on_failed)
         self.runner.sig_state.connect(self.controls.show_state)

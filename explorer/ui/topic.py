@@ -51,6 +51,8 @@ class TopicTab(QtWidgets.QWidget):
     order: ClassVar[int] = 100
     #: shown under the title in the side panel
     summary: ClassVar[str] = ""
+    #: the Speed slider's starting value: a training run wants many frames, a step-through a few
+    frames_per_second: ClassVar[int] = 30
 
     sig_message = QtCore.pyqtSignal(str)  # a problem to show in the tab's banner
     sig_reset = QtCore.pyqtSignal()  # ask the page to restart the experiment (e.g. new start point)

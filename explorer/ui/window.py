@@ -40,7 +40,15 @@ class DeviceProbe(QtCore.QObject):
         threading.Thread(target=self._run, name="device-probe", daemon=True).start()
 
     def _run(self) -> None:
-        global _found_device
+        cuda, name = probe_device()
+        with contextlib.suppress(RuntimeError):  # the window may have closed meanwhile
+            self.sig_found.emit(cuda, name)
+
+
+def probe_device() -> tuple[bool, str]:
+    """(CUDA available, device name), once per process; also leaves torch one core short of all."""
+    global _found_device
+    if _found_device is None:
         try:
             import torch
 
@@ -51,8 +59,7 @@ class DeviceProbe(QtCore.QObject):
         except Exception as exc:  # a broken torch install must not stop the numpy-only tabs
             cuda, name = False, f"torch unavailable ({exc})"
         _found_device = (cuda, name)
-        with contextlib.suppress(RuntimeError):  # the window may have closed meanwhile
-            self.sig_found.emit(cuda, name)
+    return _found_device
 
 
 def versions(device_name: str) -> dict[str, str]:
@@ -100,6 +107,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._rates_timer.timeout.connect(self._show_rates)
         self._rates_timer.start()
         self._probe: DeviceProbe | None = None
+        if headless:  # an export runs where the window would: the same device, found before any page
+            self._on_device_found(*probe_device())
 
         apply_to_application(QtWidgets.QApplication.instance(), self.theme)
         self.select(settings["last_tab"] if settings["last_tab"] in self.tab_classes else self._first_name())

@@ -131,3 +131,9 @@ def test_out_of_memory_in_a_job_is_reported(qtbot):
     with qtbot.waitSignal(jobs.sig_failed, timeout=3000) as blocker:
         jobs.start(slow_job(fail=True), lambda r: None, "job")
     assert blocker.args[0].startswith("Out of memory: could not allocate 8 GiB")
+
+
+def test_a_tab_sets_the_speed_slider_it_starts_with(window) -> None:
+    page = window.select("flash_attention")
+    assert page.controls.speed.value() == page.tab.frames_per_second == 2
+    assert page.runner.max_fps == 2

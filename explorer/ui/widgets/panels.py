@@ -68,6 +68,11 @@ class RunControls(QtWidgets.QWidget):
         grid.addWidget(self.speed_label, 1, 2)
         grid.addWidget(self.step_label, 2, 0, 1, 3)
 
+    def set_speed(self, frames_per_second: int) -> None:
+        """Move the slider (and tell the runner) without a user's drag."""
+        self.speed.setValue(int(frames_per_second))
+        self._on_speed(self.speed.value())
+
     def _on_speed(self, value: int) -> None:
         self.speed_label.setText(f"{value} frames/s")
         self.sig_speed.emit(float(value))

@@ -98,6 +98,7 @@ class FlashAttentionTab(TopicTab):
     name = "flash_attention"
     title = "FlashAttention"
     order = 30
+    frames_per_second = 2  # one tile every half second: slow enough to follow m and l
     summary = (
         "The sweep measures memory and time as N grows (Measure again; Cancel below). View 2 walks the online "
         "softmax tile by tile: Next / Previous, or Space to play (slow it with Speed)."
