@@ -175,14 +175,18 @@ def _main(args: argparse.Namespace) -> int:
         )
         return EXIT_NO_DISPLAY
 
-    from explorer.ui.topic import tab_classes
+    from explorer.ui.topic import BROKEN_TABS, tab_classes
 
     classes = {cls.name: cls for cls in tab_classes()}
     if args.list_tabs:
         for cls in classes.values():
             print(f"{cls.name:<16} {cls.title}")
+        for name, why in BROKEN_TABS.items():
+            print(f"{name:<16} could not load: {why}")
         return 0
     if args.tab is not None and args.tab not in classes:
+        if args.tab in BROKEN_TABS:
+            raise UsageError(f"tab {args.tab!r} could not load: {BROKEN_TABS[args.tab]}")
         raise UsageError(f"unknown tab {args.tab!r}; choose from {', '.join(classes)}")
     tab_cls = classes[args.tab] if args.tab else next(iter(classes.values()))
     if args.list_params:

@@ -34,12 +34,23 @@ def register(cls: type[TopicTab]) -> type[TopicTab]:
     return cls
 
 
+#: tab module -> why it could not be imported (shown in the status bar; the other tabs still open)
+BROKEN_TABS: dict[str, str] = {}
+
+
 def tab_classes() -> list[type[TopicTab]]:
-    """Every registered tab in display order (imports each module of ``explorer.ui.tabs``)."""
+    """Every registered tab in display order (imports each module of ``explorer.ui.tabs``).
+
+    A module that fails to import is left out and recorded in ``BROKEN_TABS``: one broken topic
+    (a missing optional package, say) must not take the other seven with it."""
     import explorer.ui.tabs as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")
+        name = f"{package.__name__}.{module.name}"
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # any failure of one topic is reported, not raised
+            BROKEN_TABS[module.name] = f"{type(exc).__name__}: {exc}"
     return sorted(_REGISTRY.values(), key=lambda cls: cls.order)
 
 

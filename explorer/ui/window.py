@@ -19,7 +19,7 @@ from explorer.ui import export
 from explorer.ui.page import TopicPage
 from explorer.ui.settings import Settings
 from explorer.ui.theme import Theme, apply_to_application
-from explorer.ui.topic import TopicTab, tab_classes
+from explorer.ui.topic import BROKEN_TABS, TopicTab, tab_classes
 
 _found_device: tuple[bool, str] | None = None  # probed once per process: torch's answer cannot change
 
@@ -115,6 +115,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_device_label()
         for warning in settings.warnings:
             self.statusBar().showMessage(f"Settings: {warning}", 15000)
+        if BROKEN_TABS:
+            broken = "; ".join(f"{name} ({why})" for name, why in BROKEN_TABS.items())
+            self.statusBar().showMessage(f"Tabs that could not load: {broken}", 30000)
 
     # --- pages --------------------------------------------------------------------------------
     def _first_name(self) -> str:

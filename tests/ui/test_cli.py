@@ -93,3 +93,14 @@ def test_python_m_explorer_is_the_same_entry_point():
     result = subprocess.run([sys.executable, "-m", "explorer", "--list-tabs"], capture_output=True, text=True,
                             cwd=ROOT, timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
     assert result.returncode == 0 and "saddle" in result.stdout
+
+
+def test_a_tab_that_fails_to_import_is_named_and_the_others_still_list(monkeypatch, capsys):
+    from explorer.ui import topic
+
+    monkeypatch.setitem(topic.BROKEN_TABS, "ghost", "ImportError: no module named 'spectre'")
+    assert cli.main(["--list-tabs"]) == 0
+    out = capsys.readouterr().out
+    assert "saddle" in out and "ghost            could not load: ImportError" in out
+    assert cli.main(["--tab", "ghost", "--export", "x.png"]) == 2
+    assert "tab 'ghost' could not load: ImportError" in capsys.readouterr().err

@@ -7,8 +7,9 @@ import sys
 
 _PROBE = """
 import sys
-from explorer.ui.topic import tab_classes
+from explorer.ui.topic import BROKEN_TABS, tab_classes
 names = [cls.name for cls in tab_classes()]
+assert not BROKEN_TABS, BROKEN_TABS
 heavy = sorted(m for m in ("torch", "triton") if m in sys.modules)
 print(len(names), ",".join(heavy))
 """
