@@ -11,23 +11,28 @@ trained residual net most blocks stay small corrections to the identity.
 Defaults, measured (one CPU thread, 300 steps, about 9 s): mean training loss over the last 50 steps
 is 0.034 / 0.070 / 0.665 for the plain nets of 8 / 20 / 56 blocks and 0.025 / 0.021 / 0.041 for the
 residual ones: the plain net of 56 blocks is stuck near chance (ln 2 = 0.69) where its residual twin fits.
+
+Every frame carries a :class:`Checkpoint`, the weights of all nets copied to the host (one
+concatenation per net, a few milliseconds), so a loss landscape of "the nets so far" can start from
+any frame in another thread while training goes on (``explorer.lab.residual_landscape``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import torch
+from scipy.signal import lfilter
 
 from explorer.lab.gradprobe import OPTIMIZERS, Optimizer, Trainee, load_task, resolve_device, sample_batch
 from explorer.lab.history import RingBuffer
 from models import Activation, BlockNet, Init, MLPConfig, Norm, build_net
 
-__all__ = ["ResidualConfig", "ResidualFrame", "branch_ratios", "decision_boundary", "run"]
+__all__ = ["Checkpoint", "ResidualConfig", "ResidualFrame", "branch_ratios", "decision_boundary", "run", "smoothed"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class ResidualConfig:
     grid: int = 80  # decision boundary resolution per axis
     window: int = 200  # frames of branch-ratio history kept
     history: int = 2048  # loss-curve points kept over the whole run
+    smoothing: float = 0.9  # weight of the past in the loss curves' moving average, per kept point
+    steps: int = 0  # the run ends after the frame at this step; 0: it runs until stopped
     seed: int = 0
     device: str = "auto"
 
@@ -56,6 +63,60 @@ class ResidualConfig:
             raise ValueError("need at least one depth, a 2-D dataset and a known optimizer")
         if min(self.width, self.batch_size, self.steps_per_frame, self.boundary_every, self.grid) < 1:
             raise ValueError("sizes and intervals must be positive")
+        if not 0.0 <= self.smoothing < 1.0:
+            raise ValueError(f"smoothing must be in [0, 1), got {self.smoothing}")
+        if self.steps < 0:
+            raise ValueError(f"steps must be 0 (no end) or positive, got {self.steps}")
+
+
+def _float_state(net: BlockNet) -> list[torch.Tensor]:
+    """Parameters and float buffers (batch-norm running statistics) in state-dict order.
+
+    The optimizer and batch norm update these tensors in place, so the list stays valid all run.
+    ``num_batches_tracked`` is left out: eval-mode batch norm never reads it.
+    """
+    return [t for t in net.state_dict(keep_vars=True).values() if t.is_floating_point()]
+
+
+def _flat_state(tensors: list[torch.Tensor]) -> np.ndarray:
+    """One host copy of many tensors: a single concatenation on the device, then one transfer."""
+    flat = torch.cat([t.detach().reshape(-1) for t in tensors]).cpu().numpy()
+    flat.flags.writeable = False
+    return flat
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The weights of every plain and residual net at one step, as host arrays.
+
+    Plain numbers, so a frame can hand them to another thread while the nets keep training.
+    """
+
+    step: int
+    depths: tuple[int, ...]
+    configs: tuple[tuple[MLPConfig, MLPConfig], ...]  # (plain, residual) per depth
+    weights: tuple[tuple[np.ndarray, np.ndarray], ...]  # flat float state of each, read-only
+    points: np.ndarray  # (n, 2) the training set the nets saw
+    labels: np.ndarray  # (n,)
+
+    def nets(self, depth: int, device: str | torch.device = "cpu") -> tuple[BlockNet, BlockNet]:
+        """Fresh (plain, residual) nets of ``depth`` blocks holding the checkpoint's weights, in eval mode."""
+        if depth not in self.depths:
+            raise ValueError(f"no nets of depth {depth} in this run (depths {self.depths})")
+        i = self.depths.index(depth)
+        pair = []
+        for config, flat in zip(self.configs[i], self.weights[i], strict=True):
+            net = build_net(config, 0, device)
+            values = torch.from_numpy(flat.copy()).to(device)  # copy: torch wants writable memory
+            offset = 0
+            with torch.no_grad():
+                for tensor in _float_state(net):
+                    tensor.copy_(values[offset : offset + tensor.numel()].view_as(tensor))
+                    offset += tensor.numel()
+            if offset != len(flat):
+                raise ValueError(f"checkpoint of depth {depth} does not fit its config")
+            pair.append(net.eval())
+        return pair[0], pair[1]
 
 
 @dataclass(frozen=True)
@@ -66,6 +127,8 @@ class ResidualFrame:
     steps: np.ndarray  # (T,) float64, whole run, decimated
     plain_losses: np.ndarray  # (n_depths, T) minibatch training loss
     residual_losses: np.ndarray  # (n_depths, T)
+    plain_smoothed: np.ndarray  # (n_depths, T) moving average of plain_losses (see ``smoothed``)
+    residual_smoothed: np.ndarray  # (n_depths, T)
     plain_accuracies: np.ndarray  # (n_depths, T)
     residual_accuracies: np.ndarray  # (n_depths, T)
     ratio_steps: np.ndarray  # (k,) float64, the steps at which branch ratios were measured
@@ -77,6 +140,7 @@ class ResidualFrame:
     residual_boundary: np.ndarray  # (n_depths, G, G)
     points: np.ndarray  # (n, 2) float32 training inputs, for the scatter over the boundary
     labels: np.ndarray  # (n,) int64
+    checkpoint: Checkpoint  # every net's weights at this step
 
 
 @contextmanager
@@ -112,6 +176,20 @@ def branch_ratios(net: BlockNet) -> Iterator[list[torch.Tensor]]:
         result.append(torch.stack(f_norms) / torch.stack(s_norms))
 
 
+def smoothed(values: np.ndarray, weight: float) -> np.ndarray:
+    """Bias-corrected exponential moving average along the last axis (TensorBoard's smoothing).
+
+    Point t is sum_k w^k v[t-k] / sum_k w^k over k = 0..t: a minibatch loss is noisy, its average is
+    what a training curve means, and the correction keeps the first points from being pulled to zero.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if weight == 0.0 or values.shape[-1] == 0:
+        return values.copy()
+    total = lfilter([1.0], [1.0, -weight], values, axis=-1)  # sum_k w^k v[t-k]
+    norm = lfilter([1.0], [1.0, -weight], np.ones(values.shape[-1]))  # sum_k w^k
+    return total / norm
+
+
 def decision_boundary(net: BlockNet, grid: torch.Tensor, size: int) -> np.ndarray:
     """P(class 1) on a (size * size, 2) grid of inputs, as a (size, size) float32 image (row = y)."""
     was_training = net.training
@@ -128,15 +206,17 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
     X, y, n_classes = load_task(cfg.dataset, cfg.n_points, cfg.seed, device, noise=cfg.noise)
     points, labels = X.cpu().numpy(), y.cpu().numpy()
     points.flags.writeable = labels.flags.writeable = False  # shared by every frame
-    pairs = []
+    pairs: list[list[Trainee]] = []
+    configs: list[tuple[MLPConfig, MLPConfig]] = []
     for depth in cfg.depths:
-        pair = []
-        for residual in (False, True):
-            config = MLPConfig(depth, cfg.width, cfg.activation, cfg.norm, cfg.init, residual, n_classes=n_classes)
-            net = build_net(config, cfg.seed, device)
-            name = f"{'residual' if residual else 'plain'}-{depth}"
-            pair.append(Trainee(name, net, cfg.optimizer, cfg.lr, cfg.steps_per_frame, 1, cfg.history))
-        pairs.append(pair)
+        plain_config = MLPConfig(depth, cfg.width, cfg.activation, cfg.norm, cfg.init, False, n_classes=n_classes)
+        configs.append((plain_config, replace(plain_config, residual=True)))
+        pairs.append([
+            Trainee(f"{kind}-{depth}", build_net(config, cfg.seed, device), cfg.optimizer, cfg.lr,
+                    cfg.steps_per_frame, 1, cfg.history)
+            for kind, config in zip(("plain", "residual"), configs[-1], strict=True)
+        ])  # fmt: skip
+    states = [[_float_state(trainee.net) for trainee in pair] for pair in pairs]
     ratios = [RingBuffer(cfg.window, (depth,)) for depth in cfg.depths]
     ratio_steps = RingBuffer(cfg.window)
     lo, hi = float(points.min()) - 0.2, float(points.max()) + 0.2
@@ -149,7 +229,8 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
     while True:
         idx = sample_batch(len(X), cfg.batch_size, batches)
         xb, yb = (X, y) if idx is None else (X[idx], y[idx])
-        frame_due = step % cfg.steps_per_frame == 0
+        last = step == cfg.steps > 0
+        frame_due = step % cfg.steps_per_frame == 0 or last
         measured = []
         for plain, residual in pairs:
             plain.backward(xb, yb)
@@ -167,12 +248,16 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
             for buffer, part in zip(ratios, np.split(host, np.cumsum(cfg.depths)[:-1]), strict=True):
                 buffer.append(part)
             ratio_steps.append(float(step))
-            if (step // cfg.steps_per_frame) % cfg.boundary_every == 0:
+            if (step // cfg.steps_per_frame) % cfg.boundary_every == 0 or last:
                 boundary_step = step
                 boundaries = tuple(
                     np.stack([decision_boundary(pair[k].net, grid, cfg.grid) for pair in pairs]) for k in (0, 1)
                 )
-            yield _frame(cfg, step, boundary_step, pairs, ratios, ratio_steps, axis, boundaries, points, labels)
+            weights = tuple((_flat_state(plain), _flat_state(residual)) for plain, residual in states)
+            checkpoint = Checkpoint(step, tuple(cfg.depths), tuple(configs), weights, points, labels)
+            yield _frame(cfg, step, boundary_step, pairs, ratios, ratio_steps, axis, boundaries, checkpoint)
+            if last:
+                return
         for pair in pairs:
             for trainee in pair:
                 trainee.update()
@@ -188,8 +273,7 @@ def _frame(
     ratio_steps: RingBuffer,
     axis: np.ndarray,
     boundaries: tuple[np.ndarray, ...],
-    points: np.ndarray,
-    labels: np.ndarray,
+    checkpoint: Checkpoint,
 ) -> ResidualFrame:
     curves = [[trainee.history.values() for trainee in pair] for pair in pairs]  # each (T, 3)
     plain = np.stack([c[0] for c in curves])  # (n_depths, T, 3)
@@ -201,6 +285,8 @@ def _frame(
         steps=pairs[0][0].history.steps(),
         plain_losses=plain[..., 0],
         residual_losses=residual[..., 0],
+        plain_smoothed=smoothed(plain[..., 0], cfg.smoothing),
+        residual_smoothed=smoothed(residual[..., 0], cfg.smoothing),
         plain_accuracies=plain[..., 1],
         residual_accuracies=residual[..., 1],
         ratio_steps=ratio_steps.array(),
@@ -210,6 +296,7 @@ def _frame(
         grid_y=axis.copy(),
         plain_boundary=boundaries[0],
         residual_boundary=boundaries[1],
-        points=points,
-        labels=labels,
+        points=checkpoint.points,
+        labels=checkpoint.labels,
+        checkpoint=checkpoint,
     )

@@ -1,0 +1,112 @@
+"""The residual tab's parameters, and how its choices read back as depths and a landscape config."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from explorer.ui.params import Param
+
+if TYPE_CHECKING:
+    from explorer.lab.landscape import LandscapeConfig
+    from explorer.lab.residual import ResidualConfig
+
+#: depth sets on offer, shallow to deep (He et al. 2016 compare 20 to 56 and 110 layers)
+DEPTH_SETS = ("4,8,16", "8,20,56", "8,56", "20,56", "8,32,110")
+SHOWN = ("deepest", "middle", "shallowest")
+RESOLUTIONS = ("11", "21", "31", "41", "51", "71", "101")
+
+
+def parameters() -> list[Param]:
+    return [
+        Param("depths", "depths (blocks)", "choice", "8,20,56",
+              "Hidden blocks of the nets trained side by side: each depth as a plain net and as a residual net",
+              choices=DEPTH_SETS, group="Networks", in_caption=True),
+        Param("width", "width", "int", 32, "Units in every hidden block", bounds=(4, 256), group="Networks"),
+        Param("activation", "activation", "choice", "relu", "Nonlinearity inside each block F",
+              choices=("relu", "tanh", "gelu", "sigmoid"), group="Networks"),
+        Param("norm", "normalization", "choice", "batchnorm",
+              "Normalization before each block's activation; batch norm keeps plain nets' signals alive, yet "
+              "the deepest still trains worse", choices=("batchnorm", "layernorm", "none"), group="Networks",
+              in_caption=True),
+        Param("init", "initialization", "choice", "he", "How the weights are drawn (He init suits ReLU)",
+              choices=("he", "xavier", "orthogonal", "default"), group="Networks"),
+        Param("optimizer", "optimizer", "choice", "sgd", "SGD with momentum 0.9 (the ResNet recipe) or Adam",
+              choices=("sgd", "adam"), group="Training"),
+        Param("lr", "learning rate η", "float", 0.05, "Step size, the same for every net", bounds=(1e-5, 10.0),
+              log=True, group="Training", in_caption=True),
+        Param("batch_size", "batch size", "int", 128, "Examples per minibatch; every net sees the same batches",
+              bounds=(8, 4096), group="Training"),
+        Param("steps", "steps", "int", 300, "Training steps; the landscape is taken when they are done",
+              bounds=(1, 100_000), group="Training", in_caption=True),
+        Param("steps_per_frame", "steps per frame", "int", 5, "Steps between redraws: higher is faster",
+              bounds=(1, 200), group="Training"),
+        Param("dataset", "data", "choice", "spirals", "The 2-D task: two interleaved spirals or a 4x4 checkerboard",
+              choices=("spirals", "checkerboard"), choice_labels=("two spirals", "checkerboard"), group="Data",
+              in_caption=True),
+        Param("n_points", "points", "int", 512, "Training points, half of each class", bounds=(16, 8192),
+              group="Data"),
+        Param("noise", "noise", "float", 0.05, "Standard deviation of the jitter added to every point",
+              bounds=(0.0, 0.5), group="Data"),
+        Param("seed", "seed", "int", 0, "Seed of the data, the initial weights and the minibatches: same seed, "
+              "same run", bounds=(0, 2**31 - 1), group="Data"),
+        Param("shown", "nets shown", "choice", "deepest",
+              "Which depth the block ratios, decision boundaries and landscapes show",
+              choices=SHOWN, choice_labels=("deepest", "middle", "shallowest"), group="Display"),
+        Param("grid", "boundary grid", "int", 80, "Grid points per axis of the decision-boundary images",
+              bounds=(16, 200), group="Display"),
+        Param("boundary_every", "boundary every", "int", 4, "Frames between two decision-boundary evaluations",
+              bounds=(1, 100), group="Display"),
+        Param("resolution", "landscape grid", "choice", "41",
+              "Grid points per axis of the loss landscape (odd, so the trained weights are the centre)",
+              choices=RESOLUTIONS, group="Landscape"),
+        Param("span", "landscape span", "float", 1.0,
+              "α and β run over [−span, span], in units of the filter-normalized directions", bounds=(0.05, 5.0),
+              group="Landscape"),
+        Param("loss_cap", "colour cap (nats)", "float", 10.0,
+              "Top of the landscapes' shared colour scale: higher losses get the top colour (Li et al. stop at "
+              "10 nats); hover still reads the true loss", bounds=(0.01, 1e12), log=True, group="Landscape"),
+        Param("landscape_seed", "direction seed", "int", 0, "Seed of the two random directions d₁, d₂",
+              bounds=(0, 2**31 - 1), group="Landscape"),
+        Param("auto_landscape", "when training ends", "bool", True,
+              "Compute the landscape of the trained nets as soon as the last step is done", group="Landscape"),
+    ]  # fmt: skip
+
+
+def depths_of(values: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(int(d) for d in values["depths"].split(","))
+
+
+def shown_depth(depths: tuple[int, ...], which: str) -> int:
+    """The depth the per-depth views show: the deepest, the shallowest, or the one between."""
+    ordered = sorted(depths)
+    return {"deepest": ordered[-1], "shallowest": ordered[0], "middle": ordered[len(ordered) // 2]}[which]
+
+
+def experiment_config(values: dict[str, Any], device: str) -> ResidualConfig:
+    from explorer.lab.residual import ResidualConfig  # torch loads here, not at start-up
+
+    return ResidualConfig(
+        depths=depths_of(values),
+        width=values["width"],
+        activation=values["activation"],
+        norm=values["norm"],
+        init=values["init"],
+        optimizer=values["optimizer"],
+        lr=values["lr"],
+        batch_size=values["batch_size"],
+        dataset=values["dataset"],
+        n_points=values["n_points"],
+        noise=values["noise"],
+        steps_per_frame=values["steps_per_frame"],
+        boundary_every=values["boundary_every"],
+        grid=values["grid"],
+        steps=values["steps"],
+        seed=values["seed"],
+        device=device,
+    )
+
+
+def landscape_config(values: dict[str, Any]) -> LandscapeConfig:
+    from explorer.lab.landscape import LandscapeConfig
+
+    return LandscapeConfig(resolution=int(values["resolution"]), span=values["span"], seed=values["landscape_seed"])

@@ -1,0 +1,270 @@
+"""Residual networks: plain and residual nets of several depths trained side by side on a 2-D task.
+
+Top: training loss of every net (He et al. 2016, Fig. 1: the deepest plain net trains worst), and the
+size of each residual block's correction ||F(x)|| / ||x|| over training. Bottom: the decision
+boundaries of the plain and residual net of one depth, and their loss landscapes on one random plane
+(Li et al. 2018), taken of the nets as they are when training ends, or on request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from explorer.ui.runner import ExperimentFactory
+from explorer.ui.tabs.residual import params
+from explorer.ui.tabs.residual.boundary_view import BoundaryPanels
+from explorer.ui.tabs.residual.landscape_view import NO_GL_TEXT, LandscapePanels, SurfaceView, gl_available
+from explorer.ui.tabs.residual.training_view import TrainingPanels
+from explorer.ui.theme import Theme
+from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.plots import HoverReadout
+
+if TYPE_CHECKING:
+    from explorer.lab.residual import Checkpoint, ResidualFrame
+    from explorer.lab.residual_landscape import LandscapePair
+    from explorer.ui.params import Param
+
+_LANDSCAPE_HINT = "Landscape: when training ends,\nor press “Landscape of the current nets”"
+_NO_LANDSCAPE = "No landscape yet." + ("" if gl_available() else f" {NO_GL_TEXT}")
+#: parameters that only change what is drawn, or the landscape of the nets already trained
+_DISPLAY = ("shown", "resolution", "span", "landscape_seed", "loss_cap", "auto_landscape")
+
+
+@register
+class ResidualTab(TopicTab):
+    name = "residual"
+    title = "Residual networks"
+    order = 10
+    summary = "Press Play: plain and residual nets of 8, 20 and 56 blocks train on the same batches."
+
+    @classmethod
+    def parameters(cls) -> list[Param]:
+        return params.parameters()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.frame: ResidualFrame | None = None
+        self._source: Checkpoint | None = None  # the weights the landscape on screen (or in the making) is of
+        self.training = TrainingPanels(self.styled)
+        self.boundaries = BoundaryPanels(self.styled)
+        self.landscapes = LandscapePanels(self.styled)
+        self.landscapes.clear(_LANDSCAPE_HINT)
+        self.view = pg.GraphicsLayoutWidget()
+        # each row its own layout: a wide cell in one row does not widen a column of the other
+        top, bottom = self.view.ci.addLayout(row=0, col=0), self.view.ci.addLayout(row=1, col=0)
+        cells = ((self.training.loss_panel, 2), (self.training.ratio_plot, 1), (self.training.ratio_now, 1))
+        for col, (item, stretch) in enumerate(cells):
+            top.addItem(item, row=0, col=col)
+            top.layout.setColumnStretchFactor(col, stretch)
+        for col, item in enumerate((*self.boundaries.panels.values(), *self.landscapes.panels.values())):
+            bottom.addItem(item, row=0, col=col)
+            bottom.layout.setColumnStretchFactor(col, 1)
+        self._build_widgets()
+        self._restyle_fixed()
+
+    def _build_widgets(self) -> None:
+        self.landscape_button = QtWidgets.QPushButton("Landscape of the current nets")
+        self.landscape_button.setToolTip("Loss of the shown plain and residual nets on a plane through their "
+                                         "weights, as they are now (Li et al. 2018)")  # fmt: skip
+        self.landscape_button.setEnabled(False)
+        self.landscape_button.clicked.connect(self._on_landscape_requested)
+        self.surface_button = QtWidgets.QPushButton("3D surface", checkable=True)
+        self.landscape_info = QtWidgets.QLabel(_NO_LANDSCAPE, wordWrap=True)
+        self.stack = QtWidgets.QStackedWidget()  # page 0: the plots; page 1: the 3D surfaces, once asked for
+        self.stack.addWidget(self.view)
+        self.surface: SurfaceView | None = None
+        if gl_available():
+            self.surface_button.setToolTip("Both landscapes as 3D surfaces (drag to turn)")
+            self.surface_button.toggled.connect(self._on_surface_toggled)
+        else:
+            self.surface_button.setEnabled(False)
+            self.surface_button.setToolTip(NO_GL_TEXT)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(4, 0, 4, 0)
+        row.addWidget(self.landscape_button)
+        row.addWidget(self.surface_button)
+        row.addWidget(self.landscape_info, 1)
+        self.hover = QtWidgets.QLabel("Hover over a plot to read its numbers.", wordWrap=True)
+        self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        training = self.training
+        self.readouts = [
+            HoverReadout(training.loss_panel.plot, lambda x, y: self._describe("loss", x, y), self.hover),
+            HoverReadout(training.ratio_plot, lambda x, y: self._describe("ratio_cell", x, y), self.hover),
+            HoverReadout(training.ratio_now.plot, lambda x, y: self._describe("ratio_now", x, y), self.hover),
+            *(HoverReadout(p.plot, lambda x, y: self._describe("boundary", x, y), self.hover)
+              for p in self.boundaries.panels.values()),
+            *(HoverReadout(p.plot, lambda x, y, k=k: self.landscapes.describe(k, x, y), self.hover)
+              for k, p in self.landscapes.panels.items()),
+        ]  # fmt: skip
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.hover)
+
+    # --- theme ---------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        super().apply_theme(theme)
+        self._restyle_fixed()
+
+    def _restyle_fixed(self) -> None:
+        theme = self.styled.theme
+        self.training.restyle(theme)
+        self.boundaries.restyle(theme)
+        self.landscapes.restyle(theme)
+        # two lines whatever the hover text: a label that grows would shift the plots under the mouse
+        self.hover.setFixedHeight(2 * QtGui.QFontMetrics(self.hover.font()).lineSpacing() + 4)
+
+    # --- parameters -> lab ---------------------------------------------------------------------
+    def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:
+        try:
+            cfg = params.experiment_config(values, self.device)
+        except ValueError as exc:
+            self.sig_message.emit(str(exc))
+            return None
+        from explorer.lab import residual  # torch loads here, not at start-up
+
+        return lambda: residual.run(cfg)
+
+    def on_param_changed(self, key: str, value: Any) -> bool:
+        """Display choices redraw the frame on screen; landscape choices retake the landscape of the same nets."""
+        if key not in _DISPLAY:
+            return True
+        if key == "shown" and self.frame is not None:
+            depth = self._depth(self.frame)
+            self.training.show_depth(self.frame, depth)
+            self.boundaries.show(self.frame, depth)
+        if key == "loss_cap":
+            self._recap(value)
+        elif key != "auto_landscape" and self._source is not None:
+            self._start_landscape(self._source)
+        return False
+
+    def _depth(self, frame: ResidualFrame) -> int:
+        return params.shown_depth(frame.depths, self.values()["shown"])
+
+    # --- landscape -----------------------------------------------------------------------------
+    def _recap(self, cap: float) -> None:
+        """A finished landscape is redrawn under the new cap; one under way is taken again with it."""
+        pair = self.landscapes.pair
+        if pair is not None and pair.complete and not (self.jobs is not None and self.jobs.busy):
+            from explorer.lab.residual_landscape import recapped
+
+            self._on_landscape(recapped(pair, cap))
+        elif self._source is not None:
+            self._start_landscape(self._source)
+
+    def _on_landscape_requested(self) -> None:
+        if self.frame is not None:
+            self._start_landscape(self.frame.checkpoint)
+
+    def _start_landscape(self, checkpoint: Checkpoint) -> None:
+        values = self.values()
+        try:
+            cfg = params.landscape_config(values)
+        except ValueError as exc:
+            self.sig_message.emit(str(exc))
+            return
+        from explorer.lab.residual_landscape import landscape_pair
+
+        depth = params.shown_depth(checkpoint.depths, values["shown"])
+        device, cap = self.device, values["loss_cap"]
+        self._source = checkpoint
+        self.landscape_info.setText(f"Computing the landscape of the {depth}-block nets at step {checkpoint.step}…")
+        assert self.jobs is not None
+        self.jobs.start(
+            lambda: landscape_pair(checkpoint, depth, cfg, device, cap),
+            self._on_landscape,
+            f"Landscape of the {depth}-block nets",
+            on_partial=self._on_landscape,
+        )
+
+    def _on_landscape(self, pair: LandscapePair) -> None:
+        if self._source is None or pair.step != self._source.step:
+            return  # a new run began meanwhile
+        self.landscapes.show(pair)
+        r = len(pair.alphas)
+        done = "" if pair.complete else f", {pair.fraction:.0%} evaluated so far"
+        tail = "" if gl_available() else f" {NO_GL_TEXT}"
+        self.landscape_info.setText(
+            f"Landscape of the {pair.depth}-block nets at step {pair.step} ({r}×{r} grid{done}); loss at θ: "
+            f"plain {pair.center_losses[0]:.3g}, residual {pair.center_losses[1]:.3g} nats.{tail}"
+        )
+        if self.surface is not None:
+            self.surface.show_pair(pair)
+
+    def _on_surface_toggled(self, on: bool) -> None:
+        if on and self.surface is None:
+            self.surface = SurfaceView()
+            self.stack.addWidget(self.surface)
+            if self.landscapes.pair is not None:
+                self.surface.show_pair(self.landscapes.pair)
+        self.stack.setCurrentIndex(1 if on else 0)
+
+    # --- drawing -------------------------------------------------------------------------------
+    def show_frame(self, frame: ResidualFrame) -> None:
+        values = self.values()
+        if self.frame is None or frame.step < self.frame.step or (frame.step == 0 and frame is not self.frame):
+            self._new_run()
+        self.frame = frame
+        depth = self._depth(frame)
+        self.training.show(frame, depth, values["steps"])
+        self.boundaries.show(frame, depth)
+        self.landscape_button.setEnabled(True)
+        # headless (synchronous jobs), the frame shown is the one exported: take its landscape
+        last = frame.step >= values["steps"] or (self.jobs is not None and self.jobs.synchronous)
+        if values["auto_landscape"] and last and self._source is not frame.checkpoint:
+            self._start_landscape(frame.checkpoint)
+
+    def _new_run(self) -> None:
+        """A reset: the landscape on screen belongs to nets that are gone."""
+        if self._source is not None and self.jobs is not None:
+            self.jobs.cancel(quiet=True)
+        self._source = None
+        self.landscapes.clear(_LANDSCAPE_HINT)
+        self.landscape_info.setText(_NO_LANDSCAPE)
+        self.training.new_run()
+        self.boundaries.new_run()
+
+    # --- hover ---------------------------------------------------------------------------------
+    def _describe(self, what: str, x: float, y: float) -> str | None:
+        frame = self.frame
+        if frame is None:
+            return None
+        if what == "loss":
+            return self.training.describe_loss(frame, x)
+        if what == "ratio_cell":
+            return self.training.describe_ratio_cell(frame, self._depth(frame), x, y)
+        if what == "ratio_now":
+            return self.training.describe_ratio_now(frame, x)
+        return self.boundaries.describe(frame, self._depth(frame), x, y)
+
+    # --- export --------------------------------------------------------------------------------
+    def plots(self) -> dict[str, pg.GraphicsItem]:
+        # A view applies a new range to its items only when it is about to paint; an SVG is written from
+        # the items' transforms as they stand, so without this, data drawn since the last paint would sit
+        # off its axes in the file.
+        self.view.scene().prepareForPaint()
+        return {
+            "figure": self.view.ci,
+            "training_loss": self.training.loss_panel,
+            "ratio_heatmap": self.training.ratio_plot,
+            "ratio_per_block": self.training.ratio_now,
+            "boundary_plain": self.boundaries.panels["plain"],
+            "boundary_residual": self.boundaries.panels["residual"],
+            "landscape_plain": self.landscapes.panels["plain"],
+            "landscape_residual": self.landscapes.panels["residual"],
+        }
+
+    def tables(self) -> dict[str, Table]:
+        frame = self.frame
+        if frame is None:
+            return {}
+        tables = {**self.training.tables(frame), **self.boundaries.tables(frame, self._depth(frame))}
+        landscape = self.landscapes.table()
+        if landscape is not None:
+            tables["landscape"] = landscape
+        return tables
