@@ -119,6 +119,10 @@ def export_svg(tab: TopicTab, path: Path) -> list[Path]:
     from explorer.ui.svg import plot_svg  # pyqtgraph's exporters cost 70 ms: not on the start-up path
 
     written = []
+    for scene in {id(plot.scene()): plot.scene() for plot in plots.values() if plot.scene() is not None}.values():
+        # a view applies a new range to its items only when it is about to paint; an SVG is written from
+        # the transforms as they stand, so data drawn since the last paint would sit off its axes
+        scene.prepareForPaint()
     for key, plot in plots.items():
         data = plot_svg(plot)
         written.append(write_atomic(_sibling(path, key, len(plots)), data))

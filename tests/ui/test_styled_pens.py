@@ -44,3 +44,23 @@ def test_an_explicit_style_wins() -> None:
     dotted = styled.keyed(pg.PlotDataItem([0, 1], [0, 1]), "gd", style=QtCore.Qt.PenStyle.DotLine)
     styled.restyle(Theme(presentation=True))
     assert dotted.opts["pen"].style() == QtCore.Qt.PenStyle.DotLine
+
+
+def test_heatmap_hover_reads_the_cell_under_the_pointer() -> None:
+    import numpy as np
+
+    from explorer.ui.widgets.plots import HeatmapPanel
+
+    create_application()
+    styled = Styled()
+    view = pg.GraphicsLayoutWidget()
+    panel = HeatmapPanel(styled, styled.styled_plot(view.addPlot()))
+    xs, ys = np.array([0.0, 1.0, 2.0]), np.array([10.0, 20.0])
+    values = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    for _ in range(3):  # a per-frame redraw must not grow the restyle list
+        panel.set_field(xs, ys, values, "v", values)
+    assert sum(axis is panel.colorbar.axis for axis in styled._axes) == 1
+    assert panel.value_at(0.4, 14.0) == 1.0  # nearest centre, not the next one to the right
+    assert panel.value_at(1.6, 16.0) == 6.0
+    assert panel.value_at(-0.49, 10.0) == 1.0  # the outer half cell still belongs to the image
+    assert panel.value_at(-0.6, 10.0) is None and panel.value_at(1.0, 26.0) is None

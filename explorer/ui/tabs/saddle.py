@@ -346,9 +346,9 @@ class SaddleTab(TopicTab):
         for c in self.landscape.critical:
             if np.hypot(c.x - x, c.y - y) < 0.015 * surface.extent:
                 return c.describe()
-        value = self.heatmap.value_at(x, y)
-        if value is None:
+        if self.heatmap.value_at(x, y) is None:  # off the drawn surface
             return None
+        value = float(surface.value(np.float64(x), np.float64(y)))  # exact, not the nearest grid cell's
         a, b = surface.axis_labels
         return f"{a} = {x:.3f}, {b} = {y:.3f}:  f = {value:.4g}     {surface.formula}"
 
