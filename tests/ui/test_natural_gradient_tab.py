@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 import torch
-from PyQt6 import QtGui
+from PyQt6 import QtGui, QtWidgets
 
 SMALL_RACE = [("width", 8), ("n_points", 128), ("batch_size", 64), ("steps_per_frame", 10)]
 
@@ -199,10 +199,14 @@ def test_plots_have_labelled_axes_and_presentation_keeps_dashes(window, ng_page)
 
 
 def test_log_axes_label_each_decade_once_in_one_style(qtbot):
-    from explorer.ui.tabs.natural_gradient.widgets import LogAxis
+    from explorer.ui.tabs.natural_gradient.race_page import RacePage
+    from explorer.ui.widgets.plots import Styled
+
+    page = RacePage(Styled(), QtWidgets.QLabel())
+    qtbot.addWidget(page)
 
     def labels(low, high):
-        axis = LogAxis("left")
+        axis = page.step_plot.getAxis("left")
         axis.setLogMode(True)
         axis.setRange(low, high)
         levels = axis.tickValues(low, high, 300)

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore
 
 from explorer.ui.theme import Theme, style_axis, style_legend, style_plot
+from explorer.ui.widgets.logaxis import LogAxis
 
 
 class Styled:
@@ -35,7 +36,8 @@ class Styled:
 
     def styled_axis(self, axis: pg.AxisItem) -> pg.AxisItem:
         """Style a free-standing axis (a colour bar's) like the plots' axes."""
-        self._axes.append(axis)
+        if not any(known is axis for known in self._axes):  # may be called per frame: remember it once
+            self._axes.append(axis)
         style_axis(axis, self.theme)
         return axis
 
@@ -105,10 +107,12 @@ def new_plot(
 ) -> pg.PlotItem:
     """A PlotItem with labelled axes (units in the label text), grid, optional log axes and legend.
 
+    Both axes are :class:`LogAxis`: in log mode they label decades readably, also when the plot
+    switches to log later (``plot.setLogMode``); in linear mode they are pyqtgraph's own.
     ``legend`` is the legend's offset from the plot's corner (negative: from the right / bottom),
     or None for no legend. Long live curves get peak downsampling and clip-to-view.
     """
-    plot = pg.PlotItem(title=title)
+    plot = pg.PlotItem(title=title, axisItems={side: LogAxis(side) for side in ("left", "bottom")})
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
     plot.setLogMode(x=log_x, y=log_y)
@@ -192,7 +196,9 @@ class HeatmapPanel:
         self.colorbar.setLevels((low, high))
         self.colorbar.axis.setLabel(label)
         self._styled.styled_axis(self.colorbar.axis)
-        self.plot.setRange(xRange=(xs[0], xs[-1]), yRange=(ys[0], ys[-1]), padding=0)
+        # frame whole cells: the image spans half a cell beyond the first and last centres
+        x_range, y_range = (xs[0] - dx / 2, xs[-1] + dx / 2), (ys[0] - dy / 2, ys[-1] + dy / 2)
+        self.plot.setRange(xRange=x_range, yRange=y_range, padding=0)
 
     def set_contours(self, points: np.ndarray) -> None:
         pen = pg.mkPen(self._styled.theme.muted(140), width=1)
@@ -204,12 +210,16 @@ class HeatmapPanel:
         self.contours.setClipToView(False)
 
     def value_at(self, x: float, y: float) -> float | None:
-        """The gridded value nearest (x, y), or None outside the grid."""
-        if not (self._xs[0] <= x <= self._xs[-1] and self._ys[0] <= y <= self._ys[-1]):
-            return None
-        i = int(np.clip(np.searchsorted(self._ys, y), 0, len(self._ys) - 1))
-        j = int(np.clip(np.searchsorted(self._xs, x), 0, len(self._xs) - 1))
-        return float(self._values[i, j])
+        """The value of the grid cell under (x, y) (the nearest centre), or None outside the image."""
+        i, j = _nearest(self._ys, y), _nearest(self._xs, x)
+        return None if i is None or j is None else float(self._values[i, j])
+
+
+def _nearest(centres: np.ndarray, value: float) -> int | None:
+    """Index of the cell centre nearest ``value`` on an evenly spaced axis, None beyond the outer cells."""
+    step = centres[1] - centres[0] if len(centres) > 1 else 1.0
+    index = round(float((value - centres[0]) / step))
+    return index if 0 <= index < len(centres) else None
 
 
 class HoverReadout:

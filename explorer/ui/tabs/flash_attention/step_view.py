@@ -17,6 +17,7 @@ from PyQt6 import QtCore, QtWidgets
 from explorer.lab.attention_steps import StepThroughFrame
 from explorer.ui.tabs.flash_attention.text import WARN, button, label
 from explorer.ui.widgets.legended import StripLegend
+from explorer.ui.widgets.logaxis import decade_ticks
 from explorer.ui.widgets.plots import HeatmapPanel, HoverReadout, Styled, new_plot
 
 _ERROR_FLOOR = 1e-17  # exact zeros still need a place on the log axis
@@ -84,7 +85,7 @@ class StepView(QtWidgets.QWidget):
                                         labelOpts={"position": 0.97, "anchors": [(0, 1), (0, 1)]})  # fmt: skip
         self.err_plot.addItem(self.eps_line)
         self.err_plot.setXRange(math.log10(_ERROR_FLOOR) - 1.0, 1.5, padding=0)
-        self.err_plot.getAxis("bottom").setTicks([[(-16.0, "10⁻¹⁶"), (-8.0, "10⁻⁸"), (0.0, "1")], []])
+        self.err_plot.getAxis("bottom").setTicks(decade_ticks((-16, -8, 0)))  # ≈ float64 ε, √ε and 1
         self.legend = styled.styled_legend(StripLegend(colCount=4, frame=False))
         self.legend.addItem(self.tile, "tile in SRAM now")
         self.legend.addItem(self.current["m"], "its query rows")

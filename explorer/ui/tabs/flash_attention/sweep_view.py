@@ -19,7 +19,6 @@ from explorer.ui.tabs.flash_attention.text import (
     WARN,
     button,
     label,
-    log_ticks,
     mib,
     n_ticks,
     short_n,
@@ -150,11 +149,9 @@ class SweepView(QtWidgets.QWidget):
             names["flash"] += " (interpreted)"
         for method in METHODS:
             self._rename(self.curves[("memory", method)], names[method])
-        for quantity, plot in zip(QUANTITIES, (self.memory, self.time, self.throughput), strict=True):
+        for plot in (self.memory, self.time, self.throughput):
             plot.enableAutoRange()
             plot.getAxis("bottom").setTicks(n_ticks(cfg.n_values))
-            plot.getAxis("left").setTicks(log_ticks(*(self.curves[(quantity, m)].yData for m in METHODS
-                                                     if self.curves[(quantity, m)].yData is not None)))  # fmt: skip
         self._fill_table()
         self.status.setText(self._status_text(result, complete))
 
@@ -174,7 +171,6 @@ class SweepView(QtWidgets.QWidget):
         for key, item in self.io_curves.items():
             self._rename(item, names[key])
         self.io_plot.getAxis("bottom").setTicks(n_ticks(io.n))
-        self.io_plot.getAxis("left").setTicks(log_ticks(io.standard, small.flash, large.flash))
         self.io_plot.enableAutoRange()
 
     def show_note(self, html: str) -> None:

@@ -43,41 +43,6 @@ def n_ticks(n_values: np.ndarray | list[int]) -> list[list[tuple[float, str]]]:
     return [[(math.log10(n), short_n(n)) for n in values], []]
 
 
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power(value: float) -> str:
-    """1 ≤ |exponent| ≤ 3 as plain numbers (0.01, 100), beyond as 10ᵏ or m·10ᵏ."""
-    exponent = math.floor(math.log10(value) + 1e-9)
-    mantissa = round(value / 10**exponent)
-    if -3 <= exponent <= 3:
-        return f"{value:g}"
-    power = f"10{str(exponent).translate(_SUPERSCRIPT)}"
-    return power if mantissa == 1 else f"{mantissa}·{power}"
-
-
-def log_ticks(*series: np.ndarray) -> list[list[tuple[float, str]]]:
-    """Ticks for a log₁₀ axis over the positive values of ``series``: labelled decades (and 2, 5 between
-    them when the data span less than two decades), the other multiples unlabelled. pyqtgraph labels
-    every minor tick of a short log axis, and those labels run into each other."""
-    values = np.concatenate([np.asarray(s, dtype=float).ravel() for s in series]) if series else np.empty(0)
-    values = values[np.isfinite(values) & (values > 0)]
-    if values.size == 0:
-        return [[], []]
-    low, high = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()) + 1e-9)
-    high = max(high, low + 1)
-    labelled = (1, 2, 5) if math.log10(values.max() / values.min()) < 2 else (1,)
-    major, minor = [], []
-    for exponent in range(low, high + 1):
-        for mantissa in range(1, 10):
-            value = mantissa * 10.0**exponent
-            if mantissa in labelled:
-                major.append((math.log10(value), _power(value)))
-            else:
-                minor.append((math.log10(value), ""))
-    return [major, minor]
-
-
 def label(text: str = "", *, wrap: bool = True) -> QtWidgets.QLabel:
     widget = QtWidgets.QLabel(text)
     widget.setWordWrap(wrap)

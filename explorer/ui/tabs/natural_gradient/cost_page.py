@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from explorer.ui.tabs.natural_gradient.formatting import count, duration, ms, nbytes
-from explorer.ui.tabs.natural_gradient.widgets import log_plot, set_row, table, text_label
+from explorer.ui.tabs.natural_gradient.widgets import set_row, table, text_label
 from explorer.ui.topic import Table
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import HoverReadout, Styled, new_plot
@@ -46,8 +46,6 @@ class CostPage(QtWidgets.QWidget):
                                     "peak memory (MiB)", log_x=True, log_y=True, legend=None)  # fmt: skip
         self.time_plot = new_plot(styled, "Time of one natural-gradient step", "parameters P", "time (s)",
                                   log_x=True, log_y=True, legend=None)  # fmt: skip
-        for plot in self.plots():
-            log_plot(plot, styled.theme, True, True)
         self.view.addItem(self.memory_plot, row=0, col=0)
         self.view.addItem(self.time_plot, row=0, col=1)
         self.legends: dict[str, StripLegend] = {}

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from explorer.ui.tabs.natural_gradient.widgets import log_plot, text_label
+from explorer.ui.tabs.natural_gradient.widgets import text_label
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table
 from explorer.ui.widgets.legended import StripLegend
@@ -53,7 +53,6 @@ class InvariancePage(QtWidgets.QWidget):
                                  legend=None, downsample=False)  # fmt: skip
         self.loss_plot = new_plot(styled, "Excess loss L − L(maximum likelihood)", "step", "nats per sample",
                                   log_y=True, legend=None)  # fmt: skip
-        log_plot(self.loss_plot, styled.theme, False, True)
         self.loss_range = GrowOnlyRange(self.loss_plot, log=True)
         self.view.addItem(self.dist_plot, row=0, col=0, rowspan=2)
         self.view.addItem(self.log_plot, row=0, col=1)

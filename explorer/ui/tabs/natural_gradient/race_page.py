@@ -12,7 +12,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from explorer.ui.tabs.natural_gradient.formatting import ms
 from explorer.ui.tabs.natural_gradient.invariance_page import WARN
-from explorer.ui.tabs.natural_gradient.widgets import log_plot, set_row, table, text_label
+from explorer.ui.tabs.natural_gradient.widgets import set_row, table, text_label
 from explorer.ui.topic import Table
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout, Styled, new_plot
@@ -40,8 +40,6 @@ class RacePage(QtWidgets.QWidget):
                                   legend=None)  # fmt: skip
         self.time_plot = new_plot(styled, "Loss per second of optimizer time", "wall-clock time (s)",
                                   "cross-entropy L (nats)", log_y=True, legend=None)  # fmt: skip
-        log_plot(self.step_plot, styled.theme, False, True)
-        log_plot(self.time_plot, styled.theme, True, True)
         self.time_plot.setYLink(self.step_plot)  # one y scale: a height means the same loss in both
         self.loss_range = GrowOnlyRange(self.step_plot, log=True)
         self.view.addItem(self.step_plot, row=0, col=0)

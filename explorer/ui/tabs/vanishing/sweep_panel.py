@@ -15,7 +15,6 @@ import pyqtgraph as pg
 from PyQt6 import QtCore
 
 from explorer.ui.tabs.vanishing.readout import LABELS
-from explorer.ui.tabs.vanishing.ticks import follow_log_ticks
 from explorer.ui.topic import Table
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import Styled
@@ -34,8 +33,6 @@ class SweepPanel(LegendedPlot):
     def __init__(self, styled: Styled) -> None:
         super().__init__(styled, _TITLE, "MLP depth (hidden layers)", "‖∂L/∂W<sub>1</sub>‖ / ‖∂L/∂W<sub>L</sub>‖",
                          log_x=True, log_y=True, downsample=False)  # fmt: skip
-        self.plot.showGrid(x=False, y=True, alpha=0.15)  # no x grid: the end label "200" may then overhang
-        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=24)
         self._styled = styled
         self.curves = {
             net: self.add(styled.keyed(pg.PlotDataItem(symbol="o", symbolSize=7), net, 2.0, _SOLID), LABELS[net])
@@ -52,8 +49,6 @@ class SweepPanel(LegendedPlot):
             self.plot.addItem(line)
         self.plot.vb.setMouseEnabled(x=False, y=False)
         self.plot.setXRange(math.log10(2), math.log10(200), padding=0.04)
-        follow_log_ticks(self.plot, "left")
-        follow_log_ticks(self.plot, "bottom")
         self.result: DepthSweep | None = None
         self.started = False
         self.restyle()

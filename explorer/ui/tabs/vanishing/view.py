@@ -29,7 +29,6 @@ from explorer.ui.tabs.vanishing.readout import (
     ratio_tip,
 )
 from explorer.ui.tabs.vanishing.sweep_panel import SweepPanel
-from explorer.ui.tabs.vanishing.ticks import follow_log_ticks
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout
@@ -97,8 +96,6 @@ class VanishingTab(TopicTab):
             panel.fit_legend()
         self.accuracy.plot.setYRange(0, 1.02, padding=0)
         self.loss_range = GrowOnlyRange(self.loss.plot, log=True)
-        follow_log_ticks(self.loss.plot, "left")
-        follow_log_ticks(self.layers.plot, "left")
         self.view.addItem(self.heatmaps, row=0, col=0, colspan=2)
         self.view.addItem(self.sweep, row=0, col=2)
         for col, panel in enumerate((self.layers, self.loss, self.accuracy)):
