@@ -29,7 +29,7 @@ import torch
 
 from kernels.flash_backward import flash_backward
 from kernels.flash_forward import flash_forward
-from kernels.tiles import interpreter_mode
+from kernels.tiles import interpreter_mode, library_interpreted
 
 SUPPORTED_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 MIN_HEAD_DIM, MAX_HEAD_DIM = 16, 128
@@ -82,13 +82,23 @@ def _check_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
     if batch * heads > MAX_BATCH_HEADS:
         raise ValueError(f"batch·heads = {batch * heads} exceeds the grid limit {MAX_BATCH_HEADS}")
     if interpreter_mode():
+        if not library_interpreted():
+            raise RuntimeError(
+                "Triton was imported before its interpreter was chosen, so its library cannot run here "
+                "without CUDA. Import kernels (or explorer) before anything imports triton, or start "
+                "Python with TRITON_INTERPRET=1."
+            )
         if q.dtype == torch.bfloat16:
             raise ValueError(
                 "bf16 is refused under the Triton interpreter (TRITON_INTERPRET=1): it returns wrong "
                 "values without an error. Use float16 or float32 here, or run on a CUDA GPU."
             )
     elif q.device.type != "cuda":
-        raise ValueError(f"the compiled Triton kernel needs CUDA tensors, got device {q.device}")
+        raise ValueError(
+            f"the compiled Triton kernel needs CUDA tensors, got device {q.device} (without CUDA it runs "
+            "under Triton's interpreter, chosen before triton is first imported: import kernels first, "
+            "or set TRITON_INTERPRET=1)"
+        )
 
 
 def _check_blocks(block_m: int | None, block_n: int | None) -> None:

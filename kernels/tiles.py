@@ -27,6 +27,14 @@ def store_rows(base_ptr, rows, offs_d, tile, N, HEAD_DIM: tl.constexpr):
     tl.store(base_ptr + rows[:, None] * HEAD_DIM + offs_d[None, :], tile, mask=mask)
 
 
+def library_interpreted() -> bool:
+    """True when Triton's own library (tl.max, tl.sum...) was decorated for the interpreter, which
+    happens only when TRITON_INTERPRET=1 was set before ``triton`` was first imported."""
+    import triton.language.standard as standard
+
+    return isinstance(standard.sum, InterpretedFunction)
+
+
 def interpreter_mode() -> bool:
     """True when the kernels in this package run under Triton's interpreter (TRITON_INTERPRET=1)."""
     return isinstance(load_rows, InterpretedFunction)

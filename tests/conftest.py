@@ -9,3 +9,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
+
+# before any test trains a model: torch imports Triton lazily, and Triton's mode is chosen on that import
+from kernels import triton_mode  # noqa: E402
+
+triton_mode.install()
