@@ -221,12 +221,29 @@ def _main(args: argparse.Namespace) -> int:
     page = window.select(tab_cls.name)
     page.apply_settings(assignments)
     window.resize(width, height)
-    if headless:
-        return _export(app, window, args)
-    if args.quit_after_paint:
-        _quit_after_paint(app, window)
-    window.show()
-    return app.exec()
+    try:
+        if headless:
+            return _export(app, window, args)
+        if args.quit_after_paint:
+            _quit_after_paint(app, window)
+        window.show()
+        return app.exec()
+    finally:
+        _tear_down(app, window)
+
+
+def _tear_down(app: Any, window: Any) -> None:
+    """Destroy the window's C++ objects while Python still runs: left to PyQt's exit-time cleanup, a
+    graphics item already freed by its scene can crash the process after the work is done."""
+    import gc
+
+    from PyQt6 import QtCore
+
+    window.close()
+    window.deleteLater()
+    app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    app.processEvents()
+    gc.collect()
 
 
 def _export(app: Any, window: Any, args: argparse.Namespace) -> int:
