@@ -7,8 +7,9 @@ import math
 
 from PyQt6 import QtCore, QtWidgets
 
+from explorer.ui.widgets.logaxis import decade_ticks as shared_decade_ticks
+
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def sub(i: int) -> str:
@@ -33,9 +34,8 @@ def bits(x: float, digits: int = 3) -> str:
 
 
 def decade_ticks(n: int) -> list[list[tuple[float, str]]]:
-    """Major ticks 1, 10, 100, … (in log₁₀ units) and no minor labels: they collide at large fonts."""
-    decades = range(math.floor(math.log10(max(n, 1))) + 1)
-    return [[(float(d), "1" if d == 0 else "10" if d == 1 else f"10{str(d).translate(_SUP)}") for d in decades], []]
+    """Ticks at 1, 10, 100, … up to ``n`` (in log₁₀ units), in the shared log axis's one label style."""
+    return shared_decade_ticks(range(math.floor(math.log10(max(n, 1))) + 1))
 
 
 def readout_label() -> QtWidgets.QLabel:
