@@ -191,7 +191,7 @@ def main() -> None:
             MLPConfig(20, 64, "relu"), "spirals", 256, device, args.reps, steps=FRAME
         )
         train_step[f"cnn 6 blocks width 16, batch 128, glyphs{suffix}"] = step_times(
-            CNNConfig(6, 16, "relu", n_classes=10), "glyphs", 128, device, max(5, args.reps // 2), steps=FRAME
+            CNNConfig(6, 16, "relu", n_classes=10), "glyphs", 128, device, args.reps, steps=FRAME
         )
     if threads[0]:
         torch.set_num_threads(threads[0])
