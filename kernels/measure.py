@@ -108,6 +108,7 @@ def peak_memory_bytes(fn: Callable[[], object], device: torch.device) -> int:
         peak = torch.cuda.max_memory_allocated(device) - baseline
         del result
         return peak
+    gc.collect()  # garbage of earlier runs freed inside the trace would be a free of unknown size
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         result = fn()
     del result
