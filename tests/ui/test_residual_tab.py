@@ -114,7 +114,9 @@ def test_landscape_at_the_end_of_training_exports_and_goes_on_reset(qtbot, windo
     qtbot.waitUntil(lambda: page.runner.state == "finished", timeout=15000)
     assert tab.frame.step == 40  # the parameter's last step
     first = tab.frame.plain_losses[:, 0].copy()
+    # the last partial result completes the grid a moment before the job reports that it finished
     qtbot.waitUntil(lambda: tab.landscapes.pair is not None and tab.landscapes.pair.complete, timeout=15000)
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=5000)
     assert tab.landscapes.pair.step == 40 and not page.progress.isVisible()  # started by itself
     [png] = window.export_to(tmp_path / "r.png")
     assert QtGui.QImage(str(png)).width() == 2 * tab.width()
