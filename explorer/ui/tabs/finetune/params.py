@@ -1,0 +1,115 @@
+"""The fine-tuning tab's parameters, and the lab configs they make."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from explorer.lab.finetune import OPTIMIZERS, STRATEGIES, STRATEGY_LABELS, TARGETS, FinetuneConfig, PretrainConfig
+from explorer.ui.params import Param
+
+SOURCE_KEYS = ("blocks", "width", "pretrain_steps", "pretrain_seed")  # a change means another source network
+DISPLAY_KEYS = ("filters_of",)  # a change redraws, nothing retrains
+VIEW_CHOICES = ("training", "inside", "sweep")
+VIEW_LABELS = ("Training", "Inside the network", "k-sweep")
+_TIPS = {
+    "scratch": "The same network from a random start, every layer training: what pretraining is worth",
+    "linear_probe": "Only a new linear classifier on the frozen pretrained features",
+    "top_k": "The classifier and the top k layers below it train; the rest stays frozen",
+    "finetune": "Every layer trains, starting from the pretrained weights",
+    "progressive": "Starts as a linear probe, then unfreezes one more layer, top down, every E epochs (ULMFiT)",
+    "discriminative": "Every layer trains, each layer down at the rate of the one above divided by a constant (ULMFiT)",
+}
+
+
+def parameters() -> list[Param]:
+    source, target, strategies, training = "Source network", "Target task", "Strategies", "Training"
+    return [
+        Param("blocks", "blocks", "int", 6,
+              "Residual blocks of the CNN (3x3 convolutions with batch norm); with the input conv, the layers "
+              "below the classifier", bounds=(4, 8), group=source, in_caption=True),
+        Param("width", "width", "int", 8, "Channels of the first stage; the later stages have 2x and 4x",
+              bounds=(4, 32), group=source),
+        Param("pretrain_steps", "pretraining steps", "int", 800,
+              "Adam steps on the ten thin-pen digits (batch 64); trained once, then loaded from the cache",
+              bounds=(100, 5000), group=source),
+        Param("pretrain_seed", "pretraining seed", "int", 0, "Seed of the source images and the source network",
+              bounds=(0, 2**31 - 1), group=source),
+        Param("target", "target task", "choice", "shapes_thick", "What the pretrained network is fine-tuned for",
+              choices=tuple(TARGETS), choice_labels=tuple(t.label for t in TARGETS.values()), group=target,
+              in_caption=True),
+        Param("n_per_class", "labelled per class", "int", 5,
+              "Labelled target images per class: a small set is where pretraining matters", bounds=(5, 500),
+              group=target, in_caption=True),
+        Param("n_val_per_class", "held-out per class", "int", 50,
+              "Held-out target images per class, for validation accuracy and CKA (at most 300 of them)",
+              bounds=(10, 200), group=target),
+        *(Param(key, STRATEGY_LABELS[key], "bool", True, _TIPS[key], group=strategies) for key in STRATEGIES),
+        Param("k", "k", "int", 2, "Layers below the classifier that top-k trains (0: linear probe)",
+              bounds=(0, 9), parent="top_k", in_caption=True),
+        Param("unfreeze_every", "every E epochs", "int", 5, "Epochs between two unfreezings",
+              bounds=(1, 100), parent="progressive"),
+        Param("lr_decay", "rate ÷ per layer", "float", 2.6,
+              "Each layer learns this many times slower than the one above (2.6 in ULMFiT)", bounds=(1.0, 10.0),
+              parent="discriminative"),
+        Param("optimizer", "optimizer", "choice", "adam", "Adam, or SGD with momentum 0.9", choices=OPTIMIZERS,
+              group=training),
+        Param("lr", "learning rate η", "float", 1e-2,
+              "Base rate of the layers below the classifier, cosine-decayed to 0 over the run", bounds=(1e-5, 1.0),
+              log=True, group=training, in_caption=True),
+        Param("head_lr_scale", "classifier rate ×", "float", 10.0,
+              "The new classifier starts from random weights and learns this many times faster than η",
+              bounds=(0.1, 100.0), log=True, group=training),
+        Param("batch_size", "batch size", "int", 16, "Labelled images per step", bounds=(4, 256), group=training),
+        Param("epochs", "epochs", "int", 50, "Passes over the labelled set", bounds=(1, 500), group=training,
+              in_caption=True),
+        Param("steps_per_frame", "steps per frame", "int", 2, "Training steps between redraws: higher is faster",
+              bounds=(1, 100), group=training),
+        Param("cka_every", "CKA every", "int", 5, "Frames between two CKA measurements (each costs a few passes)",
+              bounds=(1, 100), group=training),
+        Param("seed", "seed", "int", 0,
+              "Seed of the target images, the new classifier (and the scratch network) and the minibatch order",
+              bounds=(0, 2**31 - 1), group=training),
+        Param("view", "view", "choice", "training", "Which of the three pictures is shown", choices=VIEW_CHOICES,
+              choice_labels=VIEW_LABELS),
+        Param("filters_of", "filters of", "choice", "finetune", "Whose first-layer filters the inside view shows",
+              choices=STRATEGIES, choice_labels=tuple(STRATEGY_LABELS[s] for s in STRATEGIES)),
+    ]  # fmt: skip
+
+
+def pretrain_config(values: dict[str, Any]) -> PretrainConfig:
+    return PretrainConfig(
+        n_blocks=values["blocks"], width=values["width"], steps=values["pretrain_steps"], seed=values["pretrain_seed"]
+    )
+
+
+def finetune_config(values: dict[str, Any], device: str) -> FinetuneConfig:
+    """The lab config of these values; ValueError (with a message for the banner) if they do not fit."""
+    chosen = tuple(s for s in STRATEGIES if values[s])
+    if not chosen:
+        raise ValueError("Choose at least one strategy to train")
+    return FinetuneConfig(
+        pretrain=pretrain_config(values),
+        target=values["target"],
+        n_per_class=values["n_per_class"],
+        n_val_per_class=values["n_val_per_class"],
+        strategies=chosen,
+        top_k=values["k"],
+        unfreeze_every=values["unfreeze_every"],
+        lr_decay=values["lr_decay"],
+        optimizer=values["optimizer"],
+        lr=values["lr"],
+        head_lr_scale=values["head_lr_scale"],
+        batch_size=values["batch_size"],
+        epochs=values["epochs"],
+        steps_per_frame=values["steps_per_frame"],
+        cka_every=values["cka_every"],
+        seed=values["seed"],
+        device=device,
+    )
+
+
+def sweep_relevant(cfg: FinetuneConfig) -> FinetuneConfig:
+    """What a k-sweep's result depends on: the same for two configs means the sweep still holds."""
+    return replace(cfg, strategies=STRATEGIES, top_k=0, unfreeze_every=1, lr_decay=1.0, steps_per_frame=1,
+                   cka_every=1, device="")  # fmt: skip
