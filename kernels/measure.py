@@ -94,7 +94,8 @@ def device_name(device: str) -> str:
             model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
     except (OSError, StopIteration):
         model = platform.processor() or platform.machine()
-    return f"{model} ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"{model} ({threads} thread{'s' if threads != 1 else ''})"
 
 
 def peak_memory_bytes(fn: Callable[[], object], device: torch.device) -> int:

@@ -5,9 +5,9 @@ on two tick levels (it looks bold), mixes "0.0001" with "10⁻⁵" on one axis, 
 sits on the axis's end. :class:`LogAxis` replaces its log-mode ticks with :func:`log_ticks`: 1, 2 and 5
 of each decade over short spans, decades over two or more, every n-th decade over dozens or hundreds,
 each label once, in one style per axis, as many as fit the axis's length in pixels. In linear mode it
-is pyqtgraph's own axis, so a plot may switch its log mode at any time; in both modes a label on the
-axis's end is kept (pyqtgraph drops it whenever the plot has a grid: 1.0 on an accuracy axis, the
-last epoch on a time axis).
+is pyqtgraph's own axis, so a plot may switch its log mode at any time. A label on the end of a
+vertical axis is kept in both modes (pyqtgraph drops it whenever the plot has a grid: 1.0 on an
+accuracy axis), one on the end of a horizontal axis in log mode.
 """
 
 from __future__ import annotations
@@ -169,8 +169,9 @@ def log_ticks(low: float, high: float, *, most: int = MOST_LABELS,
 
 class LogAxis(pg.AxisItem):
     """An AxisItem whose log mode is labelled by :func:`log_ticks`, following zoom and pan, with the
-    labels on the axis's ends kept in either mode (pyqtgraph drops a label that overhangs its axis by a
-    pixel). Explicit ticks (``setTicks``) and linear-mode tick values are pyqtgraph's own."""
+    labels on the axis's ends kept (pyqtgraph drops a label that overhangs its axis by a pixel): on a
+    vertical axis always, on a horizontal one in log mode, where a linear axis's end label would run into
+    the next plot or a colour bar. Explicit ticks (``setTicks``) and linear tick values are pyqtgraph's."""
 
     def __init__(self, orientation: str, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
@@ -222,6 +223,8 @@ class LogAxis(pg.AxisItem):
 
     def boundingRect(self) -> QtCore.QRectF:
         rect = super().boundingRect()
+        if not self.logMode and self.orientation in ("top", "bottom"):
+            return rect  # a linear end label would run into a neighbour (a colour bar, the next plot)
         m = self._overhang()
         if self.orientation in ("left", "right"):
             return rect.adjusted(0, -m, 0, m)

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from explorer.lab import contours
-from explorer.ui.tabs.residual.cells import KINDS, bar_room, nearest, set_title, shared_bar, show_cells
+from explorer.ui.tabs.residual.cells import KINDS, bar_room, nearest, set_title, shared_bar, show_cells, span_title
 from explorer.ui.theme import Theme, style_axis
 from explorer.ui.topic import Table
 from explorer.ui.widgets.legended import LegendedPlot
@@ -45,6 +45,8 @@ class BoundaryPanels:
             panel.fit_legend()
             self.panels[kind], self.points[kind] = panel, points
         shared_bar(self.maps["plain"], self.panels["plain"].plot)
+        for panel in self.panels.values():
+            span_title(panel.plot)
         self._grid_key: tuple[Any, ...] = ()
 
     def restyle(self, theme: Theme) -> None:

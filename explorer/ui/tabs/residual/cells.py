@@ -22,6 +22,16 @@ def shared_bar(panel: HeatmapPanel, plot: pg.PlotItem) -> None:
     panel.colorbar.hide()
 
 
+def span_title(plot: pg.PlotItem) -> None:
+    """Centre the title over the whole cell (axis and colour bar included), not over the view alone.
+
+    pyqtgraph puts the title in the view's column, so a title wider than the view widens the view: in a
+    row of square maps the one with the shortest title was left the smallest once fonts grew.
+    """
+    plot.layout.removeItem(plot.titleLabel)
+    plot.layout.addItem(plot.titleLabel, 0, 0, 1, 6)
+
+
 def bar_room(panel: HeatmapPanel, theme: Theme, widest: str) -> None:
     """Reserve the width of the ``widest`` tick text (pyqtgraph writes "-", not "−") beside a colour bar.
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
-from explorer.ui.tabs.residual.cells import KINDS, bar_room, nearest, set_title, shared_bar, show_cells
+from explorer.ui.tabs.residual.cells import KINDS, bar_room, nearest, set_title, shared_bar, show_cells, span_title
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table
 from explorer.ui.widgets.legended import LegendedPlot
@@ -58,6 +58,8 @@ class LandscapePanels:
             panel.plot.addItem(hint)
             self.panels[kind], self.centres[kind], self.hints[kind] = panel, centre, hint
         shared_bar(self.maps["plain"], self.panels["plain"].plot)
+        for panel in self.panels.values():
+            span_title(panel.plot)
         self.pair: LandscapePair | None = None
         self._field_key: tuple[object, ...] = ()
         self.clear("")

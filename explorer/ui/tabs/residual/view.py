@@ -59,9 +59,12 @@ class ResidualTab(TopicTab):
         for col, (item, stretch) in enumerate(cells):
             top.addItem(item, row=0, col=col)
             top.layout.setColumnStretchFactor(col, stretch)
-        for col, item in enumerate((*self.boundaries.panels.values(), *self.landscapes.panels.values())):
+        # stretch measured to give the four maps about one size: a residual cell also holds the colour bar
+        # it shares with its plain neighbour, and a boundary's axis and legend take more of its cell
+        for col, (item, stretch) in enumerate(zip((*self.boundaries.panels.values(), *self.landscapes.panels.values()),
+                                                  (4, 5, 3, 4), strict=True)):  # fmt: skip
             bottom.addItem(item, row=0, col=col)
-            bottom.layout.setColumnStretchFactor(col, 1)
+            bottom.layout.setColumnStretchFactor(col, stretch)
         self._build_widgets()
         self._restyle_fixed()
 
