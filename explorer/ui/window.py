@@ -35,14 +35,18 @@ class DeviceProbe(QtCore.QObject):
 
     def start(self) -> None:
         if _found_device is not None:
-            QtCore.QTimer.singleShot(0, lambda: self.sig_found.emit(*_found_device))
+            QtCore.QTimer.singleShot(0, self._report)  # a bound method: dropped if the window goes first
             return
         threading.Thread(target=self._run, name="device-probe", daemon=True).start()
 
     def _run(self) -> None:
-        cuda, name = probe_device()
+        probe_device()
+        self._report()
+
+    def _report(self) -> None:
+        assert _found_device is not None
         with contextlib.suppress(RuntimeError):  # the window may have closed meanwhile
-            self.sig_found.emit(cuda, name)
+            self.sig_found.emit(*_found_device)
 
 
 def probe_device() -> tuple[bool, str]:
