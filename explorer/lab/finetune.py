@@ -25,7 +25,7 @@ API and imports no torch until a function runs:
 
 Defaults, measured (seeds 0-5, one CPU thread): held-out accuracy 0.50 from scratch, 0.73 for the
 linear probe, 0.92 for the top 2 layers and 0.92 for full fine-tuning, at 4.3 and 8.1 ms per step;
-pretraining takes 16 s (``benchmarks/finetune.py``; more in ``resources/notes/finetune.md``).
+pretraining takes 16-25 s on one core (``benchmarks/finetune.py``; more in ``resources/notes/finetune.md``).
 """
 
 from __future__ import annotations
