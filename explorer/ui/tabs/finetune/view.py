@@ -38,6 +38,7 @@ from explorer.ui.tabs.finetune.params import (
 )
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.viewbar import ViewBar
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,6 @@ class FinetuneTab(TopicTab):
         self._swept = False
         self._ended = {"pretrain": "", "sweep": ""}  # how the last job of each kind ended, if not well
         self._pretraining: finetune.PretrainConfig | None = None  # what the running pretraining job makes
-        self.view_bar = QtWidgets.QTabBar()
-        self.view_bar.setDocumentMode(True)
-        self.view_bar.setExpanding(False)
-        for title in VIEW_LABELS:
-            self.view_bar.addTab(title)
-        self.view_bar.currentChanged.connect(self._on_bar)
         self.headline = _label()
         self.source = _label("The source network is pretrained when the tab first opens.")
         self.hover = _label("Hover over a plot to read its numbers.")
@@ -101,19 +96,20 @@ class FinetuneTab(TopicTab):
         self.stack = QtWidgets.QStackedWidget()
         for page in (self.training, self.inside, self.sweep_page):
             self.stack.addWidget(page)
+        self.view_bar = ViewBar(VIEW_CHOICES, VIEW_LABELS, self.stack, self.headline, HEADLINES)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
         for widget, stretch in ((self.view_bar, 0), (self.headline, 0), (self.source, 0), (self.stack, 1),
                                 (self.hover, 0)):  # fmt: skip
             layout.addWidget(widget, stretch)
-        self._show_view("training")
+        self.view_bar.show_view("training")
 
     def attach(self, panel: ParamPanel, jobs: JobRunner) -> None:
         super().attach(panel, jobs)
         jobs.sig_failed.connect(lambda message: self._on_job_ended("failed"))
         jobs.sig_cancelled.connect(lambda: self._on_job_ended("cancelled"))
-        self._show_view(panel.value("view"))
+        self.view_bar.attach(panel)
 
     # --- parameters -> lab ----------------------------------------------------------------------
     def _config(self, values: dict[str, Any], quiet: bool = False) -> finetune.FinetuneConfig | None:
@@ -151,7 +147,7 @@ class FinetuneTab(TopicTab):
     def on_param_changed(self, key: str, value: Any) -> bool:
         assert self.panel is not None
         if key == "view":
-            self._show_view(value)
+            self.view_bar.show_view(value)
             return False
         if key == "blocks" and self.panel.value("k") > value + 1:
             self.panel.set_value("k", value + 1, quiet=True)
@@ -249,22 +245,6 @@ class FinetuneTab(TopicTab):
             sweep = self._ended["sweep"]
         self.source.setText(source)
         self.sweep_page.status.setText(sweep)
-
-    # --- views ------------------------------------------------------------------------------------
-    def _show_view(self, view: str) -> None:
-        index = VIEW_CHOICES.index(view)
-        self.stack.setCurrentIndex(index)
-        self.headline.setText(HEADLINES[view])
-        if self.view_bar.currentIndex() != index:
-            self.view_bar.blockSignals(True)
-            self.view_bar.setCurrentIndex(index)
-            self.view_bar.blockSignals(False)
-
-    def _on_bar(self, index: int) -> None:
-        if self.panel is not None and self.panel.value("view") != VIEW_CHOICES[index]:
-            self.panel.set_value("view", VIEW_CHOICES[index])  # the page calls on_param_changed: one path for both
-        else:
-            self._show_view(VIEW_CHOICES[index])
 
     # --- drawing ----------------------------------------------------------------------------------
     def show_frame(self, frame: FinetuneFrame | Waiting) -> None:

@@ -23,6 +23,7 @@ from explorer.ui.tabs.flash_attention.sweep_view import SweepView
 from explorer.ui.tabs.flash_attention.text import WARN, label
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.viewbar import ViewBar
 
 if TYPE_CHECKING:
     from explorer.ui.params import ParamPanel
@@ -127,12 +128,6 @@ class FlashAttentionTab(TopicTab):
         self.step_frame: attention_steps.StepThroughFrame | None = None
         self._jump_to: int | None = None  # where the next start of the step-through begins, once
         self._landed: int | None = None  # a jump whose first frame has not been drawn yet
-        self.view_bar = QtWidgets.QTabBar()
-        self.view_bar.setDocumentMode(True)
-        self.view_bar.setExpanding(False)
-        for title in VIEW_TITLES:
-            self.view_bar.addTab(title)
-        self.view_bar.currentChanged.connect(self._on_bar)
         self.headline = label()
         self.hover = label("Hover over a plot to read its values and the formula behind them.", wrap=False)
         self.sweep_view = SweepView(self.styled, self.hover)
@@ -142,6 +137,7 @@ class FlashAttentionTab(TopicTab):
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(self.sweep_view)
         self.stack.addWidget(self.step_view)
+        self.view_bar = ViewBar(VIEWS, VIEW_TITLES, self.stack, self.headline, HEADLINES)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
@@ -149,7 +145,7 @@ class FlashAttentionTab(TopicTab):
         layout.addWidget(self.headline)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.hover)
-        self._show_view("sweep")
+        self.view_bar.show_view("sweep")
 
     @property
     def device(self) -> str:
@@ -172,7 +168,7 @@ class FlashAttentionTab(TopicTab):
         super().attach(panel, jobs)
         jobs.sig_cancelled.connect(self._on_cancelled)
         jobs.sig_failed.connect(self._on_failed)  # the banner says it too; the status must not say "Measuring"
-        self._show_view(panel.value("view"))
+        self.view_bar.attach(panel)
         self._draw_io()
 
     # --- parameters -> lab ------------------------------------------------------------------
@@ -186,7 +182,7 @@ class FlashAttentionTab(TopicTab):
 
     def on_param_changed(self, key: str, value: Any) -> bool:
         if key == "view":
-            self._show_view(value)
+            self.view_bar.show_view(value)
             return False
         if key in SWEEP_KEYS or key in ("seed", "causal"):
             self.sweep_view.show_note("Sweep settings changed: press <b>Measure again</b> to measure with them.")
@@ -255,22 +251,6 @@ class FlashAttentionTab(TopicTab):
             return attention.io_model(n_values, d, max(1, int(size_kib * 1024 // 2)))  # fp16: 2 bytes an element
 
         self.sweep_view.show_io(model(kib), model(kib / 4), model(kib * 4), kib)
-
-    # --- views --------------------------------------------------------------------------------
-    def _show_view(self, view: str) -> None:
-        index = VIEWS.index(view)
-        self.stack.setCurrentIndex(index)
-        self.headline.setText(HEADLINES[view])
-        if self.view_bar.currentIndex() != index:
-            self.view_bar.blockSignals(True)
-            self.view_bar.setCurrentIndex(index)
-            self.view_bar.blockSignals(False)
-
-    def _on_bar(self, index: int) -> None:
-        if self.panel is not None and self.panel.value("view") != VIEWS[index]:
-            self.panel.set_value("view", VIEWS[index])  # the page calls on_param_changed: one path for both
-        else:
-            self._show_view(VIEWS[index])
 
     def _on_jump(self, step: int) -> None:
         self._jump_to = self._landed = step

@@ -23,6 +23,7 @@ from explorer.ui.tabs.natural_gradient.race_page import RacePage
 from explorer.ui.tabs.natural_gradient.widgets import fit_table_height, fix_axis_width, text_label
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.viewbar import ViewBar
 
 if TYPE_CHECKING:
     from explorer.lab.fisher_cost import CostResult
@@ -60,12 +61,6 @@ class NaturalGradientTab(TopicTab):
         super().__init__(parent)
         self.frame: NaturalGradientFrame | None = None
         self._message = ""
-        self.view_bar = QtWidgets.QTabBar()
-        self.view_bar.setDocumentMode(True)
-        self.view_bar.setExpanding(False)
-        for title in VIEW_TITLES:
-            self.view_bar.addTab(title)
-        self.view_bar.currentChanged.connect(self._on_bar)
         self.headline = text_label()
         self.hover = text_label("Hover over a plot to read its values and the formula behind them.", wrap=False)
         self.fit_page = InvariancePage(self.styled, self.hover)
@@ -75,6 +70,7 @@ class NaturalGradientTab(TopicTab):
         self.stack = QtWidgets.QStackedWidget()
         for page in (self.fit_page, self.race_page, self.cost_page):
             self.stack.addWidget(page)
+        self.view_bar = ViewBar(VIEWS, VIEW_TITLES, self.stack, self.headline, HEADLINES)
         self._fix_axis_widths(self.styled.theme)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -83,13 +79,15 @@ class NaturalGradientTab(TopicTab):
         layout.addWidget(self.headline)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.hover)
-        self._show_view("invariance")
+        self.view_bar.show_view("invariance")
+        self._fit_tables()
 
     def attach(self, panel: ParamPanel, jobs: JobRunner) -> None:
         super().attach(panel, jobs)
         jobs.sig_cancelled.connect(self.cost_page.cancelled)
         self.race_page.set_log_time(panel.value("log_time"), panel.values())
-        self._show_view(panel.value("view"))
+        self.view_bar.attach(panel)
+        self._fit_tables()
 
     # --- parameters -> lab ------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory:
@@ -118,7 +116,8 @@ class NaturalGradientTab(TopicTab):
 
     def on_param_changed(self, key: str, value: Any) -> bool:
         if key == "view":
-            self._show_view(value)
+            self.view_bar.show_view(value)
+            self._fit_tables()
             return False
         if key.startswith("cost_"):
             self.cost_page.settings_changed()
@@ -152,23 +151,6 @@ class NaturalGradientTab(TopicTab):
     def _on_cost(self, result: CostResult) -> None:
         self.cost_page.show_result(result)
         self._fit_tables()
-
-    # --- views --------------------------------------------------------------------------------
-    def _show_view(self, view: str) -> None:
-        index = VIEWS.index(view)
-        self.stack.setCurrentIndex(index)
-        self.headline.setText(HEADLINES[view])
-        if self.view_bar.currentIndex() != index:
-            self.view_bar.blockSignals(True)
-            self.view_bar.setCurrentIndex(index)
-            self.view_bar.blockSignals(False)
-        self._fit_tables()
-
-    def _on_bar(self, index: int) -> None:
-        if self.panel is not None and self.panel.value("view") != VIEWS[index]:
-            self.panel.set_value("view", VIEWS[index])  # the page calls on_param_changed: one path for both
-        else:
-            self._show_view(VIEWS[index])
 
     # --- drawing ------------------------------------------------------------------------------
     def show_frame(self, frame: NaturalGradientFrame) -> None:
