@@ -44,12 +44,6 @@ class PlotRow(pg.GraphicsLayout):
         self.legend.addItem(item, name)
         self.fit_legend()
 
-    def rename(self, item: pg.GraphicsObject, name: str) -> None:
-        for sample, label in self.legend.items:
-            if sample.item is item and label.text != name:
-                label.setText(name)
-                self.fit_legend()
-
     def sizeHint(self, which: QtCore.Qt.SizeHint, constraint: QtCore.QSizeF | None = None) -> QtCore.QSizeF:
         """Preferred = minimum, so the outer layout's stretch factors alone share the room (as LegendedPlot)."""
         if which == QtCore.Qt.SizeHint.PreferredSize:
