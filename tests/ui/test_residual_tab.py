@@ -85,6 +85,7 @@ def test_landscape_of_the_current_nets_centre_is_the_models_loss(qtbot, page):
     )
     qtbot.mouseClick(tab.landscape_button, QtCore.Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.landscapes.pair is not None and tab.landscapes.pair.complete, timeout=15000)
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=5000)  # the job reports its end just after its last grid
     pair = tab.landscapes.pair
     assert pair.step == frame.step and pair.depth == 16 and pair.losses[0].shape == (11, 11)
     X, y = torch.tensor(frame.points), torch.tensor(frame.labels)
