@@ -5,7 +5,7 @@ train, the accuracy curves and what each strategy costs), inside the network (pe
 CKA with the pretrained layers, first-layer filters) and the k-sweep. The source network is pretrained
 by a job (once; later starts load it from the cache), then the live experiment trains every chosen
 strategy on the same minibatches; the k-sweep is a second job. Until the pretrained network is there
-the experiment is a placeholder that only waits, so Play pressed early starts the real run when the
+the experiment only waits, so Play pressed early starts the real run when the
 weights arrive.
 """
 
@@ -43,7 +43,7 @@ from explorer.ui.widgets.viewbar import ViewBar
 
 @dataclass(frozen=True)
 class Waiting:
-    """The placeholder frame while the source network is being pretrained."""
+    """The frame shown while the source network is being pretrained."""
 
     step: int = 0
 
@@ -201,7 +201,7 @@ class FinetuneTab(TopicTab):
         self._job = None
         self.pretrained = pretrained
         self._show_status()
-        self.sig_reset.emit()  # the waiting placeholder gives way to the real run (still playing if it was)
+        self.sig_reset.emit()  # the waiting frame gives way to the real run (still playing if it was)
         if self._sweep_after_pretraining:
             self._sweep_after_pretraining = False
             self.run_sweep()
