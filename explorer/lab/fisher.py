@@ -36,6 +36,8 @@ import torch.nn.functional as F_nn
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
+from explorer.lab import guards
+
 Likelihood = Literal["categorical", "bernoulli", "gaussian"]
 #: "true": exact expectation over y ~ p(y|x); "sampled": one y per x drawn from the model (K-FAC's
 #: Monte Carlo estimate); "empirical": the observed labels.
@@ -181,14 +183,20 @@ def empirical_fisher(
     return fisher_matrix(model, inputs, likelihood, "empirical", labels)
 
 
+#: the σ for which the Gaussian's Fisher diag(1/σ², 2/σ²) is a finite, non-zero float
+SIGMA_RANGE = (1e-150, 1e150)
+
+
 def gaussian_fisher(mu: float, sigma: float, parameterization: Parameterization = "sigma") -> np.ndarray:
     """Fisher of N(mu, sigma²) per observation, 2 x 2, in (mu, sigma) or (mu, log sigma).
 
     Derived in (mu, sigma) as diag(1/σ², 2/σ²) and pulled back through the reparameterisation's
     Jacobian, F' = Jᵀ F J: the transformation rule that makes the natural gradient invariant.
     """
-    if sigma <= 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
+    guards.finite("mu", mu)
+    # 1/σ² must be a finite float: σ below ~1e-154 overflows it (and σ² underflows to 0)
+    sigma = guards.in_range("sigma", sigma, SIGMA_RANGE[0], SIGMA_RANGE[1])
+    guards.known("parameterization", parameterization, ("sigma", "log_sigma"))
     fisher_mu_sigma = np.diag([1.0 / sigma**2, 2.0 / sigma**2])
     if parameterization == "sigma":
         return fisher_mu_sigma

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from explorer.lab import guards
 from explorer.lab.surfaces import Surface
 
 #: display order; every tab that shows optimizers uses these keys (and so the same colours)
@@ -39,6 +40,8 @@ UPDATE_RULES: dict[str, str] = {
 }
 SECOND_ORDER = frozenset({"newton", "saddle_free_newton", "natural_gradient"})
 
+#: more steps than any picture needs (the saddle tab stops at 5000); the path is kept whole
+MAX_STEPS = 10_000_000
 #: an iterate farther than this from the origin, or a value above it, counts as diverged
 DIVERGENCE_LIMIT = 1e6
 
@@ -65,8 +68,9 @@ class Optimizer:
             raise ValueError(f"unknown optimizer {self.name!r}; choose from {', '.join(NAMES)}")
         if self.name == "natural_gradient" and not self.surface.is_model:
             raise ValueError(f"natural gradient needs a model's Fisher information; {self.surface.title} has none")
-        if not self.lr > 0:
-            raise ValueError(f"learning rate must be positive, got {self.lr}")
+        guards.positive("lr", self.lr)
+        for name in ("noise_sigma", "damping", "beta", "beta2", "eps"):
+            guards.finite(name, getattr(self, name))
         self._rng = np.random.default_rng(self.seed)
 
     def _grad(self, theta: np.ndarray) -> np.ndarray:
@@ -160,6 +164,13 @@ def trajectory(
     A run that diverges is not an error: its rows from the step of divergence on are NaN, and
     :func:`divergence_step` tells which step that was.
     """
+    guards.known("name", name, NAMES)
+    steps = guards.whole("steps", steps, 0, MAX_STEPS)
+    guards.check_allocation(16.0 * (steps + 1), f"a path of {steps} steps")
+    if not isinstance(start, (tuple, list, np.ndarray)) or len(start) != 2:
+        raise ValueError(f"start must be a point (x, y), got {start!r}")
+    start = (guards.finite("start x", start[0]), guards.finite("start y", start[1]))
+    guards.whole("seed", seed, 0, 2**63 - 1)
     opt = Optimizer(name, surface, suggested_lr(surface, name) if lr is None else lr, seed=seed, **hyper)
     path = np.full((steps + 1, 2), np.nan)
     theta = np.array(start, dtype=float)

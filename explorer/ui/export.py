@@ -1,19 +1,27 @@
 """Export what a tab shows: PNG at 2x (optionally captioned), SVG of each plot, CSV and JSON data.
 
-Every file is written to a temporary name beside its target and renamed into place, so a failed
-export never leaves a half-written file and never destroys an earlier good one.
+Every file is written to a temporary ``.part`` name beside its target and renamed into place, so a
+failed export never leaves a half-written file and never destroys an earlier good one. The temporary
+file is removed on any failure; :func:`remove_partial_files` removes those of writes still in flight
+(quitting mid-export), and a later write removes those a killed process left behind. A target that
+exists is replaced only if it is a regular file we may write, and keeps its permissions; a symlink is
+written through to the file it points to.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
 import os
 import re
+import stat
+import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,33 +32,123 @@ from explorer.ui.topic import Table, TopicTab
 
 SUFFIXES = (".png", ".svg", ".csv", ".json")
 
+#: temporary files of writes in progress (any thread), for :func:`remove_partial_files`
+IN_FLIGHT: set[Path] = set()
+_in_flight_lock = threading.Lock()
+
 
 class ExportError(OSError):
     """An export that could not be written; the message is one line for the user."""
 
 
+def resolved(path: Path) -> Path:
+    """Where writing ``path`` lands: a symlink (or a folder on the way) is followed to its file."""
+    return Path(os.path.realpath(path))
+
+
 def check_writable(path: Path) -> None:
-    """Raise :class:`ExportError` unless a file can be created at ``path``."""
-    folder = path.parent if str(path.parent) else Path(".")
+    """Raise :class:`ExportError` unless a file can be written at ``path``, by trying.
+
+    ``os.access`` answers yes to root for a read-only file and for /proc, so the folder is probed by
+    creating (and removing) a file in it; an existing target must be a regular file with a write bit.
+    """
+    target = resolved(path)
+    folder = target.parent
     if not folder.is_dir():
-        raise ExportError(f"cannot write {path}: folder {folder} does not exist")
-    if path.is_dir():
+        raise ExportError(f"cannot write {path}: folder {path.parent} does not exist")
+    if target.is_dir():
         raise ExportError(f"cannot write {path}: it is a folder")
-    if not os.access(folder, os.W_OK):
-        raise ExportError(f"cannot write {path}: folder {folder} is not writable")
+    if target.exists():
+        mode = target.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise ExportError(f"cannot write {path}: it exists and is not a regular file")
+        if not mode & 0o222 or not os.access(target, os.W_OK):
+            raise ExportError(f"cannot write {path}: the file is read-only")
+    probe_folder(folder, path)
+
+
+def probe_folder(folder: Path, shown: Path | None = None) -> None:
+    """Create and remove a file in ``folder``: the only honest answer to "can we write here?"."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-", suffix=".part")
+    except OSError as exc:
+        raise ExportError(f"cannot write {shown or folder}: folder {folder} is not writable ({_reason(exc)})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename; return ``path``."""
     check_writable(path)
+    target = resolved(path)
+    _remove_orphans(target)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
+    tmp: Path | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        with os.fdopen(fd, "wb") as handle:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".part")
+        tmp = Path(name)
+        with _in_flight_lock:
+            IN_FLIGHT.add(tmp)
+        with os.fdopen(fd, "wb") as handle:  # a full disk fails here, at write or at close
             handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an exported figure is an ordinary file
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)  # mkstemp makes 0600; a replaced file keeps its mode, a new one gets the umask's
+        os.replace(tmp, target)
+        _forget(tmp)
+        tmp = None
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+    finally:
+        if tmp is not None:  # anything, even KeyboardInterrupt: never leave the half-written file
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            _forget(tmp)
     return path
+
+
+def _forget(tmp: Path) -> None:
+    with _in_flight_lock:
+        IN_FLIGHT.discard(tmp)
+
+
+def remove_partial_files() -> list[Path]:
+    """Delete the temporary files of writes still in progress (call on quit); return those removed."""
+    with _in_flight_lock:
+        pending = list(IN_FLIGHT)
+        IN_FLIGHT.clear()
+    removed = []
+    for tmp in pending:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
+def _remove_orphans(target: Path) -> None:
+    """Remove ``.part`` files beside ``target`` whose writing process is gone (killed mid-export)."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.[^.]+\.part$")
+    with contextlib.suppress(OSError):
+        for entry in target.parent.iterdir():
+            found = pattern.match(entry.name)
+            if found and not _alive(int(found.group(1))):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid() or sys.platform == "win32":  # Windows' os.kill(pid, 0) would send Ctrl+C
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours to signal
+        return True
+    return True
 
 
 def _umask() -> int:
@@ -116,16 +214,16 @@ def export_svg(tab: TopicTab, path: Path) -> list[Path]:
         raise ExportError(f"the {tab.title} tab has no plot to export as SVG")
     for key in plots:
         check_writable(_sibling(path, key, len(plots)))
+    written: list[Path] = []
     from explorer.ui.svg import plot_svg  # pyqtgraph's exporters cost 70 ms: not on the start-up path
 
-    written = []
     for scene in {id(plot.scene()): plot.scene() for plot in plots.values() if plot.scene() is not None}.values():
         # a view applies a new range to its items only when it is about to paint; an SVG is written from
         # the transforms as they stand, so data drawn since the last paint would sit off its axes
         scene.prepareForPaint()
-    for key, plot in plots.items():
-        data = plot_svg(plot)
-        written.append(write_atomic(_sibling(path, key, len(plots)), data))
+    with removed_on_failure(written):
+        for key, plot in plots.items():
+            written.append(write_atomic(_sibling(path, key, len(plots)), plot_svg(plot)))
     return written
 
 
@@ -155,7 +253,11 @@ def export_csv(tab: TopicTab, path: Path) -> list[Path]:
         raise ExportError(f"the {tab.title} tab has no data yet")
     for name in tables:
         check_writable(_sibling(path, name, len(tables)))
-    return [write_atomic(_sibling(path, name, len(tables)), table_csv(t)) for name, t in tables.items()]
+    written: list[Path] = []
+    with removed_on_failure(written):
+        for name, table in tables.items():
+            written.append(write_atomic(_sibling(path, name, len(tables)), table_csv(table)))
+    return written
 
 
 def _jsonable(value: Any) -> Any:
@@ -199,14 +301,27 @@ def export_file(tab: TopicTab, path: Path, *, caption: bool = False, step: int |
 def export_everything(tab: TopicTab, folder: Path, *, caption: bool = False, step: int | None = None) -> list[Path]:
     """PNG, SVGs, CSVs and JSON of one tab into ``folder``, named after the tab."""
     written: list[Path] = []
-    for suffix in SUFFIXES:
-        target = folder / f"{tab.name}{suffix}"
-        if suffix == ".svg" and not tab.plots():
-            continue
-        if suffix == ".csv" and not tab.tables():
-            continue
-        written += export_file(tab, target, caption=caption, step=step)
+    with removed_on_failure(written):
+        for suffix in SUFFIXES:
+            target = folder / f"{tab.name}{suffix}"
+            if suffix == ".svg" and not tab.plots():
+                continue
+            if suffix == ".csv" and not tab.tables():
+                continue
+            written += export_file(tab, target, caption=caption, step=step)
     return written
+
+
+@contextlib.contextmanager
+def removed_on_failure(written: list[Path]) -> Iterator[None]:
+    """All or nothing: if the block fails, delete the files it had already written (listed in ``written``)."""
+    try:
+        yield
+    except BaseException:
+        for done in written:
+            with contextlib.suppress(OSError):
+                resolved(done).unlink()
+        raise
 
 
 def copy_image(tab: TopicTab, scale: float = 2.0) -> None:

@@ -46,15 +46,31 @@ class Param:
             if value not in self.choices:
                 raise ValueError(f"{self.key} must be one of {', '.join(self.choices)}; got {value!r}")
             return value
-        number = int(value) if self.kind == "int" else float(value)
+        kind = "a whole number" if self.kind == "int" else "a number"
+        if isinstance(value, (bool, str, bytes)) or not hasattr(value, "__float__"):
+            raise ValueError(f"{self.key} must be {kind}, got {value!r:.40}")
+        try:
+            # a float's finiteness first: int(nan) and int(inf) raise, and float(10**400) overflows
+            if isinstance(value, float) and not math.isfinite(value):
+                raise OverflowError
+            number = int(value) if self.kind == "int" else float(value)
+        except (OverflowError, ValueError):
+            raise ValueError(self._out_of_bounds(value)) from None
         if self.kind == "int" and number != value:
-            raise ValueError(f"{self.key} must be a whole number, got {value!r}")
-        if not math.isfinite(number):
-            raise ValueError(f"{self.key} must be a finite number, got {value!r}")
+            raise ValueError(f"{self.key} must be {kind}, got {value!r:.40}")
         if self.bounds is not None and not self.bounds[0] <= number <= self.bounds[1]:
-            lo, hi = self.bounds
-            raise ValueError(f"{self.key} must be between {lo:g} and {hi:g}, got {number:g}")
+            raise ValueError(self._out_of_bounds(number))
         return number
+
+    def _out_of_bounds(self, value: Any) -> str:
+        """'must be between A and B, got X', with X shortened (a 400-digit number is not echoed whole)."""
+        shown = f"{value:g}" if isinstance(value, float) else f"{value!s:.30}"
+        if len(str(value)) > 30:
+            shown += "…"
+        if self.bounds is None:
+            return f"{self.key} must be a finite number, got {shown}"
+        lo, hi = self.bounds
+        return f"{self.key} must be between {lo:g} and {hi:g}, got {shown}"
 
     def parse(self, text: str) -> Any:
         """Parse the text of ``--set key=text``; raise ValueError with a one-line reason."""
@@ -67,11 +83,15 @@ class Param:
             raise ValueError(f"{self.key} must be true or false, got {text!r}")
         if self.kind == "choice":
             return self.validate(text)
+        kind = "a whole number" if self.kind == "int" else "a number"
+        if not text.isascii():  # int() reads Arabic-Indic and full-width digits; a shell user did not mean that
+            raise ValueError(f"{self.key} must be {kind} in ASCII digits, got {text!r:.40}")
         try:
             number: float = int(text) if self.kind == "int" else float(text)
         except ValueError:
-            kind = "a whole number" if self.kind == "int" else "a number"
-            raise ValueError(f"{self.key} must be {kind}, got {text!r}") from None
+            if self.kind == "int" and _digits_only(text):  # more digits than Python converts (4300)
+                raise ValueError(self._out_of_bounds(text)) from None
+            raise ValueError(f"{self.key} must be {kind}, got {text!r:.40}") from None
         return self.validate(number)
 
     def describe(self) -> str:
@@ -96,6 +116,10 @@ class Param:
             if self.kind == "float":
                 opts.update(dec=self.log, step=0.1 if self.log else _step(self.bounds), decimals=4)
         return opts
+
+
+def _digits_only(text: str) -> bool:
+    return text.lstrip("+-").replace("_", "").isdigit()
 
 
 def _step(bounds: tuple[float, float] | None) -> float:

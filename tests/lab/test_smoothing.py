@@ -33,7 +33,7 @@ def test_smoothed_targets_rows_are_distributions() -> None:
         ([0, 1], 3, 1.0, "eps"),
         ([0, 1], 3, -0.1, "eps"),
         ([0, 1], 3, math.nan, "eps"),
-        ([0], 1, 0.1, "at least 2"),
+        ([0], 1, 0.1, "between 2 and"),
         ([0, 3], 3, 0.1, r"in \[0, 3\)"),
         ([0.0, 1.0], 3, 0.1, "integers"),
     ],

@@ -191,7 +191,7 @@ class HeatmapPanel:
         finite = shown[np.isfinite(shown)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         self.image.setImage(np.ascontiguousarray(shown, dtype=np.float32), autoLevels=False, levels=(low, high))
-        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        dx, dy = _spacing(xs), _spacing(ys)  # one column (a head dim of 1) has no neighbour to measure
         self.image.setRect(QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys)))
         self.colorbar.setLevels((low, high))
         self.colorbar.axis.setLabel(label)
@@ -215,9 +215,14 @@ class HeatmapPanel:
         return None if i is None or j is None else float(self._values[i, j])
 
 
+def _spacing(centres: np.ndarray) -> float:
+    """Distance between neighbouring cell centres; a single cell is one unit wide."""
+    return float(centres[1] - centres[0]) if len(centres) > 1 else 1.0
+
+
 def _nearest(centres: np.ndarray, value: float) -> int | None:
     """Index of the cell centre nearest ``value`` on an evenly spaced axis, None beyond the outer cells."""
-    step = centres[1] - centres[0] if len(centres) > 1 else 1.0
+    step = _spacing(centres)
     index = round(float((value - centres[0]) / step))
     return index if 0 <= index < len(centres) else None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from explorer.lab import information
 from explorer.ui.params import Param
 
@@ -60,3 +62,14 @@ def entropy_parameters() -> list[Param]:
         Param("threshold", "threshold t", "float", 0.0, "The split 'xⱼ ≤ t?' (or drag the line in the plot)",
               bounds=(-6.0, 6.0), group=SPLIT_GROUP, in_caption=True),
     ]  # fmt: skip
+
+
+def check_values(values: dict[str, Any], given: set[str]) -> None:
+    """Constraints between parameters, on the whole set: a coin has two outcomes.
+
+    A coin preset given alone sets K = 2 (as in the form); a coin with another K given too is refused.
+    """
+    for which in "pq":
+        preset = f"{which}_preset"
+        if {preset, "outcomes"} <= given and values[preset] in COINS and values["outcomes"] != 2:
+            raise ValueError(f"{preset}={values[preset]} has 2 outcomes, but outcomes={values['outcomes']} was given")

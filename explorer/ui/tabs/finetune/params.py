@@ -77,6 +77,15 @@ def parameters() -> list[Param]:
     ]  # fmt: skip
 
 
+def check_values(values: dict[str, Any], given: set[str]) -> None:
+    """Constraints between parameters, on the whole set: top-k can train at most the blocks and the input conv."""
+    if values["k"] > values["blocks"] + 1:
+        raise ValueError(
+            f"k must be between 0 and blocks + 1 = {values['blocks'] + 1} (the input conv and {values['blocks']} "
+            f"blocks), got k={values['k']}"
+        )
+
+
 def pretrain_config(values: dict[str, Any]) -> PretrainConfig:
     return PretrainConfig(
         n_blocks=values["blocks"], width=values["width"], steps=values["pretrain_steps"], seed=values["pretrain_seed"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from explorer.ui.params import Param
 
 
@@ -43,3 +45,12 @@ def smoothing_parameters() -> list[Param]:
               "Which points the penultimate-layer plots show (classes 0, 1 and 2)", choices=("train", "val"),
               choice_labels=("training set", "validation set"), group="Display"),
     ]  # fmt: skip
+
+
+def check_smoothing_values(values: dict[str, Any], given: set[str]) -> None:
+    """Constraints between parameters, on the whole set: the class shown is one of the K classes."""
+    if values["target_class"] >= values["num_classes"]:
+        raise ValueError(
+            f"target_class must be between 0 and num_classes − 1 = {values['num_classes'] - 1}, "
+            f"got target_class={values['target_class']}"
+        )

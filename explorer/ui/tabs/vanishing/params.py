@@ -104,3 +104,15 @@ def sweep_depths(max_depth: int, count: int = 14) -> tuple[int, ...]:
     """About ``count`` depths from 2 to ``max_depth``, evenly spaced on a log axis."""
     steps = [2 * (max_depth / 2) ** (i / (count - 1)) for i in range(count)]
     return tuple(sorted({max(2, min(max_depth, round(d))) for d in steps}))
+
+
+def check_values(values: dict[str, Any], given: set[str]) -> None:
+    """Constraints between parameters, on the whole set: the CNN trains on glyphs, the MLP on point sets.
+
+    One of the two given alone brings the other along (as in the form); both given and at odds is refused.
+    """
+    if {"model", "dataset"} <= given and (values["model"] == "cnn") != (values["dataset"] == "glyphs"):
+        raise ValueError(
+            f"model={values['model']} cannot train on dataset={values['dataset']}: the CNN trains on glyphs, "
+            "the MLP on spirals or checkerboard"
+        )
