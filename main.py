@@ -1,8 +1,7 @@
 """Entry point: ``python main.py [options]`` (see ``python main.py --help``)."""
 
-import sys
 
-from explorer.cli import main
+from explorer.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,7 +1,6 @@
 """``python -m explorer`` is the same as ``python main.py`` and ``loss-explorer``."""
 
-import sys
 
-from explorer.cli import main
+from explorer.cli import run
 
-sys.exit(main())
+run()

@@ -11,6 +11,7 @@ line on stderr and exit status 2 (1 for no display), before anything is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_USAGE = 2
+EXIT_DIVERGED = 3  # headless: a run diverged or ran out of memory; what it had is exported
 EXIT_NO_DISPLAY = 1
 
 
@@ -44,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--settings", type=Path, help="settings file (INI) instead of the per-user one")
     parser.add_argument("--list-tabs", action="store_true", help="print the topics and exit")
     parser.add_argument("--list-params", action="store_true", help="print the tab's parameters and exit")
-    parser.add_argument("--quit-after-paint", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--play", action="store_true", help="start the tab's experiment playing at once")
+    parser.add_argument("--quit-after-paint", type=int, nargs="?", const=0, metavar="MS", help=argparse.SUPPRESS)
     return parser
 
 
@@ -105,7 +108,13 @@ def missing_qt_libraries() -> str | None:
 
 
 def parse_assignments(tab_cls: Any, texts: list[str], values: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Turn ``--set key=value`` texts into validated (key, value) pairs, aliases expanded in order."""
+    """Turn ``--set key=value`` texts into validated (key, value) pairs, aliases expanded in order.
+
+    Constraints between parameters are checked on the whole set once every ``--set`` is read (the tab's
+    ``check_values``), so their order never matters and nothing is clamped behind the user's back. The
+    pairs come back one per key, in the tab's declaration order: a key whose change resets others (the
+    saddle's surface resets the start point) is applied before the keys it would reset.
+    """
     specs = {p.key: p for p in tab_cls.parameters()}
     aliases = tab_cls.aliases()
     current = dict(values)
@@ -129,28 +138,66 @@ def parse_assignments(tab_cls: Any, texts: list[str], values: dict[str, Any]) ->
         for k, v in pairs:
             current[k] = v
         result += pairs
-    return result
+    final = dict(result)
+    check = getattr(tab_cls, "check_values", None)
+    if check is not None:
+        try:
+            check(current, set(final))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    order = {p.key: i for i, p in enumerate(tab_cls.parameters())}
+    return sorted(final.items(), key=lambda pair: order.get(pair[0], len(order)))
 
 
 def _check_targets(args: argparse.Namespace) -> None:
+    """Every file an export will write, checked by trying (``os.access`` says yes to root everywhere)."""
     from explorer.ui.export import SUFFIXES, ExportError, check_writable
 
-    if args.export is not None:
-        if args.export.suffix.lower() not in SUFFIXES:
-            raise UsageError(f"--export {args.export}: use a file ending in {', '.join(SUFFIXES)}")
-        try:
+    try:
+        if args.export is not None:
+            if args.export.suffix.lower() not in SUFFIXES:
+                raise UsageError(f"--export {args.export}: use a file ending in {', '.join(SUFFIXES)}")
             check_writable(args.export)
-        except ExportError as exc:
-            raise UsageError(str(exc)) from None
-    if args.export_all is not None:
-        folder = args.export_all
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"--export-all {folder}: exists and is not a folder")
-        parent = folder if folder.exists() else folder.parent
-        if not parent.is_dir() or not os.access(parent, os.W_OK):
-            raise UsageError(f"--export-all {folder}: cannot create or write this folder")
+        if args.export_all is not None:
+            folder = args.export_all
+            if folder.exists() and not folder.is_dir():
+                raise UsageError(f"--export-all {folder}: exists and is not a folder")
+            if folder.is_dir():
+                from explorer.ui.topic import tab_classes
+
+                for cls in tab_classes():
+                    for suffix in SUFFIXES:
+                        check_writable(folder / f"{cls.name}{suffix}")
+            else:
+                _probe_new_folder(folder)
+    except ExportError as exc:
+        flag = "--export" if args.export_all is None else "--export-all"
+        raise UsageError(f"{flag}: {exc}") from None
     if not 0 <= args.steps <= 1_000_000:
         raise UsageError(f"--steps must be between 0 and 1000000, got {args.steps}")
+
+
+def _probe_new_folder(folder: Path) -> None:
+    """Create ``folder`` (and the missing folders above it), write a file in it, and remove it all again."""
+    from explorer.ui.export import probe_folder
+
+    missing: list[Path] = []
+    above = folder.absolute()
+    while not above.exists() and not above.is_symlink():
+        missing.append(above)
+        above = above.parent
+    if not above.is_dir():
+        raise UsageError(f"--export-all {folder}: {above} is not a folder")
+    try:
+        for path in reversed(missing):
+            path.mkdir()
+        probe_folder(folder)
+    except OSError as exc:
+        raise UsageError(f"--export-all {folder}: cannot create this folder ({exc.strerror or exc})") from None
+    finally:
+        for path in missing:  # deepest first; a folder that was never made is simply not there
+            with contextlib.suppress(OSError):
+                path.rmdir()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"loss-explorer: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def run() -> NoReturn:
+    """The program's entry (``main.py``, ``python -m explorer``, ``loss-explorer``): main, then a hard exit.
+
+    By the time ``main`` returns, settings are saved and temporary files removed. What is left may be
+    a worker still inside a torch step, or the device probe still importing torch: letting the
+    interpreter tear those down aborts the process (a C++ terminate), so it ends here instead.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -175,20 +235,26 @@ def _main(args: argparse.Namespace) -> int:
         )
         return EXIT_NO_DISPLAY
 
-    from explorer.ui.topic import BROKEN_TABS, tab_classes
+    from explorer.ui.topic import BROKEN_TABS, tab_classes, tab_infos
 
-    classes = {cls.name: cls for cls in tab_classes()}
     if args.list_tabs:
-        for cls in classes.values():
+        for cls in tab_classes():  # every view imported: a topic that cannot load says so here
             print(f"{cls.name:<16} {cls.title}")
         for name, why in BROKEN_TABS.items():
             print(f"{name:<16} could not load: {why}")
         return 0
-    if args.tab is not None and args.tab not in classes:
+    infos = {info.name: info for info in tab_infos()}
+    if args.tab is not None and args.tab not in infos:
         if args.tab in BROKEN_TABS:
             raise UsageError(f"tab {args.tab!r} could not load: {BROKEN_TABS[args.tab]}")
-        raise UsageError(f"unknown tab {args.tab!r}; choose from {', '.join(classes)}")
-    tab_cls = classes[args.tab] if args.tab else next(iter(classes.values()))
+        raise UsageError(f"unknown tab {args.tab!r}; choose from {', '.join(infos)}")
+    chosen = infos[args.tab] if args.tab else next(iter(infos.values()))
+    if not (headless or args.tab or args.set or args.list_params):  # the window opens its last tab
+        return _open_window(args, None, [], width, height)
+    try:
+        tab_cls = chosen.load()
+    except Exception as exc:
+        raise UsageError(f"tab {chosen.name!r} could not load: {type(exc).__name__}: {exc}") from None
     if args.list_params:
         for param in tab_cls.parameters():
             print(param.describe())
@@ -198,7 +264,13 @@ def _main(args: argparse.Namespace) -> int:
     from explorer.ui.params import defaults
 
     assignments = parse_assignments(tab_cls, args.set, defaults(tab_cls.parameters()))
+    return _open_window(args, tab_cls, assignments, width, height)
 
+
+def _open_window(args: argparse.Namespace, tab_cls: Any, assignments: list[tuple[str, Any]], width: int,
+                 height: int) -> int:  # fmt: skip
+    """Build the window (headless for an export) on ``tab_cls``, or on the last tab when that is None."""
+    headless = args.export is not None or args.export_all is not None
     hint = None if headless else missing_qt_libraries()
     if hint is not None:
         print(hint, file=sys.stderr)
@@ -218,14 +290,16 @@ def _main(args: argparse.Namespace) -> int:
     if args.presentation or args.theme:
         dark = (args.theme or settings["theme"]) == "dark"
         window.set_theme(Theme(dark=dark, presentation=args.presentation or settings["presentation"]))
-    page = window.select(tab_cls.name)
-    page.apply_settings(assignments)
+    if tab_cls is not None:
+        page = window.select(tab_cls.name)
+        page.apply_settings(assignments)
     window.resize(width, height)
     try:
         if headless:
             return _export(app, window, args)
-        if args.quit_after_paint:
-            _quit_after_paint(app, window)
+        if args.quit_after_paint is not None:
+            _quit_after_paint(app, window, args.quit_after_paint)
+        window.play_on_start = args.play
         window.show()
         return app.exec()
     finally:
@@ -247,53 +321,78 @@ def _tear_down(app: Any, window: Any) -> None:
 
 
 def _export(app: Any, window: Any, args: argparse.Namespace) -> int:
-    from explorer.ui.export import ExportError, export_everything, export_file
+    """Run and export; a failed write removes every file this export wrote (all or nothing), exit 2.
+
+    A run that stops early (diverged, out of memory) is still exported as far as it got, and the exit
+    status is :data:`EXIT_DIVERGED` so that a script can tell.
+    """
+    from explorer.ui.export import export_everything, export_file, removed_on_failure
 
     window.show()
     app.processEvents()
     written: list[Path] = []
+    stopped: list[str] = []
+    new_folder = args.export_all is not None and not args.export_all.exists()
     try:
-        if args.export is not None:
-            page = window.current_page()
-            _run(app, page, args.steps)
-            written += export_file(page.tab, args.export, caption=window.settings["caption"], step=args.steps)
-        if args.export_all is not None:
-            args.export_all.mkdir(parents=True, exist_ok=True)
-            for name in window.tab_classes:
-                page = window.select(name)
-                _run(app, page, args.steps)
-                written += export_everything(page.tab, args.export_all, caption=window.settings["caption"])
-    except ExportError as exc:
-        print(f"loss-explorer: error: {exc}", file=sys.stderr)
+        with removed_on_failure(written):
+            if args.export is not None:
+                page = window.current_page()
+                if _run(app, page, args.steps):
+                    stopped.append(page.tab.name)
+                written += export_file(page.tab, args.export, caption=window.settings["caption"], step=args.steps)
+            if args.export_all is not None:
+                args.export_all.mkdir(parents=True, exist_ok=True)
+                for name in window.topics:
+                    page = window.select(name)
+                    if _run(app, page, args.steps):
+                        stopped.append(name)
+                    written += export_everything(page.tab, args.export_all, caption=window.settings["caption"])
+    except OSError as exc:
+        if new_folder:
+            with contextlib.suppress(OSError):
+                args.export_all.rmdir()  # only if empty: what we made and wrote nothing into
+        undone = f"; removed the {len(written)} file(s) this export had written" if written else ""
+        print(f"loss-explorer: error: {str(exc).splitlines()[0] if str(exc) else exc!r}{undone}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         window.close()
     for path in written:
         print(path)
+    if stopped:
+        print(f"loss-explorer: exported what {', '.join(stopped)} had when it stopped early", file=sys.stderr)
+        return EXIT_DIVERGED
     return 0
 
 
-def _run(app: Any, page: Any, steps: int) -> None:
+def _run(app: Any, page: Any, steps: int) -> bool:
+    """Run ``steps`` headless; say on stderr what went wrong; True if the run stopped early."""
     failure = page.run_headless(steps)
     app.processEvents()
     if failure:
         print(f"loss-explorer: {page.tab.name}: {failure}", file=sys.stderr)
+    return getattr(page, "headless_error", None) is not None
 
 
-def _quit_after_paint(app: Any, window: Any) -> None:
-    """For the start-up benchmark: print the time of the first paint and quit."""
+def _quit_after_paint(app: Any, window: Any, delay_ms: int) -> None:
+    """For the start-up benchmark and the quit tests: print when the window painted and when its
+    page was built, then close the window ``delay_ms`` after the first paint (as Ctrl+Q would)."""
     from PyQt6 import QtCore
 
     class _FirstPaint(QtCore.QObject):
         def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
             if event.type() == QtCore.QEvent.Type.Paint and obj is window:
                 window.removeEventFilter(self)
-                QtCore.QTimer.singleShot(0, self._done)
+                print(f"painted {time.time():.6f}", flush=True)
+                QtCore.QTimer.singleShot(0, self._page_built)  # runs after the page built just after paint
+                QtCore.QTimer.singleShot(delay_ms, self._close)
             return False
 
-        def _done(self) -> None:
-            print(f"painted {time.time():.6f}", flush=True)
-            app.quit()
+        def _page_built(self) -> None:
+            print(f"page {time.time():.6f}", flush=True)
+
+        def _close(self) -> None:
+            print(f"closing {time.time():.6f}", flush=True)
+            window.close()
 
     window._first_paint = _FirstPaint(window)
     window.installEventFilter(window._first_paint)

@@ -7,19 +7,20 @@
     attention.measure("flash", n=4096, d=64, device="cuda", dtype=torch.float16)  # -> Measurement
 
 q, k and v are (batch, heads, N, d) tensors; every method returns softmax(q kᵀ / √d) v of that shape.
+Without Triton (macOS, Windows) ``flash`` raises and ``TRITON_MISSING`` says why; the others still run.
 """
 
 from __future__ import annotations
 
-from kernels.flash_triton import flash_attention as flash
-from kernels.flash_triton import flash_attention_with_lse
+from kernels.availability import TRITON_MISSING, flash_attention_with_lse, interpreter_mode
+from kernels.availability import flash_attention as flash
 from kernels.measure import METHODS, MODES, Measurement, attention_flops, device_name, is_out_of_memory, measure
 from kernels.reference import naive, sdpa, tiled_torch
-from kernels.tiles import interpreter_mode
 
 __all__ = [
     "METHODS",
     "MODES",
+    "TRITON_MISSING",
     "Measurement",
     "attention_flops",
     "device_name",

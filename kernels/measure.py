@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from kernels.flash_triton import flash_attention
+from kernels.availability import flash_attention, interpreter_mode
 from kernels.reference import naive, sdpa, tiled_torch
-from kernels.tiles import interpreter_mode
 
 AttentionFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, bool], torch.Tensor]
 
@@ -159,12 +158,14 @@ def measure(
 
     ``mode="fwd_bwd"`` measures forward plus backward with a random output gradient. ``repeats`` is the
     number of timed CPU runs (default 5, 1 for the interpreted Triton kernel). Any other failure
-    (unsupported dtype, no CUDA) comes back in ``error``.
+    (unsupported dtype, no CUDA) comes back in ``error``. A malformed argument (an unknown method,
+    mode or device name, a size below 1) is the caller's mistake, not a measurement: ValueError.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {sorted(METHODS)}")
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {MODES}")
+    _check_arguments(n, d, device, dtype, batch, heads, repeats)
     fields = {
         "method": method,
         "n": n,
@@ -187,6 +188,21 @@ def measure(
     if torch.device(device).type == "cuda" and torch.cuda.is_available():
         torch.cuda.empty_cache()
     return Measurement(peak_bytes=None, ms=None, tflops=None, oom=oom, error=message, **fields)
+
+
+def _check_arguments(
+    n: int, d: int, device: str, dtype: torch.dtype, batch: int, heads: int, repeats: int | None
+) -> None:
+    """Refuse what cannot describe a measurement; a valid size that does not fit is measured as OOM."""
+    kind, _, index = device.partition(":") if isinstance(device, str) else ("", "", "")
+    if not ((kind == "cpu" and not index) or (kind == "cuda" and (not index or index.isdigit()))):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if not isinstance(dtype, torch.dtype):
+        raise ValueError(f"dtype must be a torch dtype such as torch.float16, got {dtype!r}")
+    sizes = {"n": n, "d": d, "batch": batch, "heads": heads, "repeats": 1 if repeats is None else repeats}
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
+            raise ValueError(f"{name} must be a whole number between 1 and {2**31 - 1}, got {value!r}")
 
 
 def _measure(fields: dict, dtype: torch.dtype, repeats: int | None, seed: int) -> Measurement:

@@ -154,7 +154,9 @@ def _sweep(cfg: SweepConfig) -> Generator[Progress, None, SweepResult]:
     for done, (n, method) in enumerate(points, start=1):
         # naive's scores and probabilities live at once: 2·B·H·N² elements
         naive_bytes = 2 * cfg.batch * cfg.heads * n * n * dtype.itemsize
-        if method in first_oom:
+        if method == "flash" and attention.TRITON_MISSING:
+            reason = f"not run: {attention.TRITON_MISSING}"
+        elif method in first_oom:
             reason = f"not run: out of memory already at N={first_oom[method]}"
         elif method == "flash" and interpreted and n > INTERPRETER_MAX_N:
             reason = (

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import xlogy
 
 from explorer.lab.information import information_gain, label_entropy, log_base
+from explorer.lab.numerics import xlogy
 
 
 def make_blobs(

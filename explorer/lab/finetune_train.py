@@ -23,7 +23,7 @@ from explorer.lab.finetune import TARGETS, FinetuneConfig, FinetuneFrame, Pretra
 from explorer.lab.finetune_pretrain import net_config, pretrain_job
 from explorer.lab.gradprobe import resolve_device
 from explorer.lab.history import DecimatedHistory
-from explorer.lab.protocol import check_finite, run_job
+from explorer.lab.protocol import FrameClock, check_finite, run_job
 from models import BlockNet, build_net, glyphs
 
 EVAL_TRAIN = 300  # labelled images the training accuracy is measured on (all of a small set)
@@ -278,8 +278,9 @@ def run_strategies(cfg: FinetuneConfig, pretrained: Pretrained | None = None) ->
         if reference:
             learner.measure_cka(task, reference)
     cka_epoch = 0.0 if reference else float("nan")
-    yield frame(0, float(np.mean([learner.history.values()[-1, 2] for learner in learners])), cka_epoch)
-    frames = 0
+    clock = FrameClock(cfg.steps_per_frame, last=total)
+    first_loss = float(np.mean([learner.history.values()[-1, 2] for learner in learners]))
+    clock.advance(0, (yield frame(0, first_loss, cka_epoch)))
     perm = torch.zeros(0, dtype=torch.int64)
     for step in range(total):
         if step % spe == 0:
@@ -292,17 +293,16 @@ def run_strategies(cfg: FinetuneConfig, pretrained: Pretrained | None = None) ->
         if done % spe == 0 and done < total:
             for learner in learners:
                 learner.begin_epoch(done // spe)
-        if done % cfg.steps_per_frame and done < total:
+        if not clock.due(done):
             continue
-        frames += 1
         loss = float(np.mean([learner.check(done) for learner in learners]))
         for learner in learners:
             learner.evaluate(task, done / spe)
-        if reference and (frames % cfg.cka_every == 0 or done == total):
+        if reference and (clock.frames % cfg.cka_every == 0 or done == total):
             for learner in learners:
                 learner.measure_cka(task, reference)
             cka_epoch = done / spe
-        yield frame(done, loss, cka_epoch)
+        clock.advance(done, (yield frame(done, loss, cka_epoch)))
 
 
 def fit_strategy(cfg: FinetuneConfig, strategy: str, pretrained: Pretrained | None = None) -> StrategyState:

@@ -25,7 +25,7 @@ from torch import nn
 
 from explorer.lab.fisher import negative_log_likelihood, parameter_count
 from explorer.lab.kfac import KFAC, ExactNaturalGradient
-from explorer.lab.protocol import check_finite
+from explorer.lab.protocol import FrameClock, check_finite
 from models.data import two_spirals
 from models.layers import Activation
 from models.mlp import MLP, MLPConfig
@@ -170,6 +170,7 @@ def run(cfg: RaceConfig) -> Iterator[RaceFrame]:
     batch_size = min(cfg.batch_size, cfg.n_points)
     seconds = dict.fromkeys(steppers, 0.0)
     history = LossHistory(cfg.max_history)
+    frames = FrameClock(cfg.steps_per_frame, last=cfg.max_steps)
     step = 0
     while True:
         with torch.no_grad():
@@ -184,10 +185,12 @@ def run(cfg: RaceConfig) -> Iterator[RaceFrame]:
             np.array([seconds.get(name, math.nan) for name in METHODS]),
         )
         steps_kept, losses, clock = history.arrays()
-        yield RaceFrame(step, min(current.values()), METHODS, available, reasons, n_params, steps_kept, losses, clock)
+        request = yield RaceFrame(
+            step, min(current.values()), METHODS, available, reasons, n_params, steps_kept, losses, clock
+        )
         if step >= cfg.max_steps:
             return
-        for _ in range(min(cfg.steps_per_frame, cfg.max_steps - step)):
+        for _ in range(frames.advance(step, request)):
             index = torch.randperm(cfg.n_points, generator=batches)[:batch_size].to(device)
             xb, yb = inputs[index], labels[index]
             for name, stepper in steppers.items():

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.lab.fisher import Parameterization, gaussian_fisher, natural_gradient_direction
-from explorer.lab.protocol import Diverged, check_finite
+from explorer.lab.protocol import Diverged, FrameClock, check_finite
 
 PARAMETERIZATIONS: tuple[Parameterization, ...] = ("sigma", "log_sigma")
 #: one run per (method, parameterization), in this order in every frame
@@ -189,16 +189,17 @@ def run(cfg: GaussianFitConfig) -> Iterator[GaussianFitFrame]:
     start = np.array([cfg.mu0, cfg.sigma0])
     paths = [[from_distribution(start, chart)] for _, chart in RUNS]
     losses = [[negative_log_likelihood(data, cfg.mu0, cfg.sigma0)] for _ in RUNS]
+    frames = FrameClock(cfg.steps_per_frame, last=cfg.n_steps)
     step = 0
     while True:
         params = np.array(paths)  # (4, step+1, 2)
         dist = np.stack([to_distribution(params[i], chart) for i, (_, chart) in enumerate(RUNS)])
         frame_losses = np.array(losses)
         check_finite(step, **{f"{method}_{chart}_loss": frame_losses[i, -1] for i, (method, chart) in enumerate(RUNS)})
-        yield GaussianFitFrame(step, float(frame_losses[2, -1]), RUNS, params, dist, frame_losses, mle)
+        request = yield GaussianFitFrame(step, float(frame_losses[2, -1]), RUNS, params, dist, frame_losses, mle)
         if step >= cfg.n_steps:
             return
-        for _ in range(min(cfg.steps_per_frame, cfg.n_steps - step)):
+        for _ in range(frames.advance(step, request)):
             for i, (method, chart) in enumerate(RUNS):
                 theta = fit_step(data, paths[i][-1], chart, method, cfg.lr, cfg.damping)
                 mu, sigma = to_distribution(theta, chart)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from explorer.lab import guards
 from explorer.lab.gradprobe import (
     DATASETS,
     OPTIMIZERS,
@@ -34,8 +35,8 @@ from explorer.lab.gradprobe import (
     resolve_device,
     sample_batch,
 )
-from explorer.lab.protocol import Job, Progress
-from models import Activation, Init, Norm, build_net
+from explorer.lab.protocol import FrameClock, Job, Progress
+from models import ACTIVATIONS, INITS, NORMS, Activation, Init, Norm, build_net
 
 __all__ = [
     "DepthSweep",
@@ -57,6 +58,19 @@ def _scaled_norm(t: torch.Tensor) -> torch.Tensor:
     return m * torch.linalg.vector_norm(t / m) if m > 0 else m
 
 
+def _check_probe(depth: int, activation: str, norm: str, init: str, width: int, n_points: int, seed: int) -> None:
+    """Arguments of :func:`grad_norms_at_init`, checked before torch builds anything."""
+    guards.whole("depth", depth, 1, 1000)
+    guards.whole("width", width, 1, 4096)
+    guards.whole("n_points", n_points, 2, 10**7)
+    guards.whole("seed", seed, 0, 2**63 - 1)
+    guards.known("activation", activation, ACTIVATIONS)
+    guards.known("norm", norm, NORMS)
+    guards.known("init", init, INITS)
+    # float64 activations kept for the backward pass, a few per layer, and the weights
+    guards.check_allocation(8.0 * (4 * n_points * width + width * width) * (depth + 2), "the network's activations")
+
+
 def grad_norms_at_init(
     depth: int = 50,
     residual: bool = False,
@@ -73,6 +87,7 @@ def grad_norms_at_init(
     Returns (depth + 2,): input projection, ``depth`` hidden blocks, output head. Computed in float64
     so that a plain sigmoid stack's 1e-100 gradients are numbers, not underflowed zeros.
     """
+    _check_probe(depth, activation, norm, init, width, n_points, seed)
     dev = resolve_device(device)
     X, y, n_classes = load_task("spirals", n_points, seed, dev, dtype=torch.float64)
     cfg = net_config("spirals", depth, width, activation, norm, init, residual, n_classes)
@@ -205,17 +220,18 @@ def run(cfg: GradFlowConfig) -> Iterator[GradFlowFrame]:
         for name, residual in (("plain", False), ("residual", True))
     ]
     batches = torch.Generator(device=device).manual_seed(cfg.seed)
+    clock = FrameClock(cfg.steps_per_frame)
     step = 0
     while True:
         idx = sample_batch(len(X), cfg.batch_size, batches)
         xb, yb = (X, y) if idx is None else (X[idx], y[idx])
         for net in nets:
             net.backward(xb, yb)
-        if step % cfg.steps_per_frame == 0:
+        if clock.due(step):
             for net in nets:
                 net.drain(step)
             plain, residual = nets[0].flow(), nets[1].flow()
-            yield GradFlowFrame(step, plain.loss, plain, residual, str(device))
+            clock.advance(step, (yield GradFlowFrame(step, plain.loss, plain, residual, str(device))))
         for net in nets:
             net.update()
         step += 1

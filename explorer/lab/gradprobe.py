@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from explorer.lab import guards
 from explorer.lab.history import DecimatedHistory, RingBuffer
 from explorer.lab.protocol import Diverged, check_finite
 from models import Activation, BlockNet, CNNConfig, Init, MLPConfig, Norm, checkerboard, glyphs, two_spirals
@@ -30,10 +31,10 @@ LOG_FLOOR = 1e-46
 
 
 def resolve_device(name: str) -> torch.device:
-    """'auto' picks CUDA when present, otherwise the CPU; anything else is taken as given."""
+    """'auto' picks CUDA when present, otherwise the CPU; else 'cpu' or a CUDA device this machine has."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    return torch.device(guards.device("device", name))
 
 
 def load_task(
@@ -177,6 +178,8 @@ class GradFlowProbe:
         # Backward visits h_L first: reverse to put the input side first. One stack promotes the float32
         # and float64 norms alike, one copy puts them in the row.
         norms = torch.stack([loss.detach(), accuracy, *weight_norms, *reversed(self._act_norms)])
+        if self._count == len(self._rows):  # a frame asked for more steps than the capacity: double it
+            self._rows = torch.cat([self._rows, torch.zeros_like(self._rows)])
         self._rows[self._count].copy_(norms)
         self._count += 1
 

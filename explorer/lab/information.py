@@ -22,31 +22,39 @@ from itertools import count, pairwise
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import xlogy
+
+from explorer.lab import guards
+from explorer.lab.numerics import xlogy
 
 MIN_OUTCOMES = 2
 MAX_OUTCOMES = 32
 PRESET_KINDS = ("uniform", "one_hot", "zipf", "geometric", "fair_coin", "biased_coin")
 SUM_TOLERANCE = 1e-6
+#: the longest message sampled and Huffman-coded (decoding is a Python loop over its bits)
+MAX_MESSAGE = 1_000_000
 
 
 def log_base(base: float) -> float:
     """ln(base), validated: every quantity is computed in nats and divided by this once."""
-    if not (math.isfinite(base) and base > 0 and base != 1):
+    if not (guards.finite("base", base) > 0 and base != 1):
         raise ValueError(f"log base must be positive and not 1, got {base}")
     return math.log(base)
 
 
 def as_distribution(p: ArrayLike, name: str = "p") -> NDArray[np.float64]:
     """Validate a probability vector: 1-D, finite, non-negative, summing to 1 within 1e-6."""
-    arr = np.asarray(p, dtype=np.float64)
+    try:
+        arr = np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be a 1-D vector of probabilities, got {p!r:.60}") from None
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D probability vector, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     if np.any(arr < 0):
         raise ValueError(f"{name} has negative probabilities (min {arr.min():.3g})")
-    total = float(arr.sum())
+    with np.errstate(over="ignore"):  # a sum that overflows is as wrong as any other that is not 1
+        total = float(arr.sum())
     if abs(total - 1.0) > SUM_TOLERANCE:
         raise ValueError(f"{name} must sum to 1, sums to {total:.6g}")
     return arr
@@ -111,16 +119,15 @@ def binary_entropy(p: ArrayLike, base: float = 2) -> NDArray[np.float64]:
 
 def binary_entropy_curve(num: int = 201, base: float = 2) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(p, H(p)) on an even grid over [0, 1], ready to plot."""
-    if num < 2:
-        raise ValueError(f"need at least 2 points, got {num}")
+    num = guards.whole("num", num, 2, 10**8)
+    guards.check_allocation(16.0 * num, f"a curve of {num} points")
     p = np.linspace(0.0, 1.0, num)
     return p, binary_entropy(p, base)
 
 
 def max_entropy(k: int, base: float = 2) -> float:
     """log K: the entropy of the uniform distribution, the most any K-outcome source can have."""
-    if k < 1:
-        raise ValueError(f"need at least one outcome, got {k}")
+    k = guards.whole("k", k, 1, 2**63 - 1)
     return math.log(k) / log_base(base)
 
 
@@ -150,14 +157,16 @@ def presets(kind: str, k: int, p: float | None = None) -> NDArray[np.float64]:
     if kind == "fair_coin":
         return np.array([0.5, 0.5])
     if kind == "biased_coin":
-        heads = 0.8 if p is None else float(p)
+        heads = 0.8 if p is None else guards.finite("p", p)
         if not 0.0 <= heads <= 1.0:
             raise ValueError(f"P(heads) must be in [0, 1], got {heads}")
         return np.array([heads, 1.0 - heads])
     if kind not in PRESET_KINDS:
         raise ValueError(f"unknown preset {kind!r}; choose from {', '.join(PRESET_KINDS)}")
-    if not MIN_OUTCOMES <= k <= MAX_OUTCOMES:
-        raise ValueError(f"number of outcomes must be in [{MIN_OUTCOMES}, {MAX_OUTCOMES}], got {k}")
+    if isinstance(k, bool) or not hasattr(k, "__index__") or not MIN_OUTCOMES <= k <= MAX_OUTCOMES:
+        raise ValueError(f"number of outcomes must be in [{MIN_OUTCOMES}, {MAX_OUTCOMES}], got {k!r}")
+    if p is not None:
+        guards.finite("p", p)
     i = np.arange(k, dtype=np.float64)
     if kind == "uniform":
         return np.full(k, 1.0 / k)
@@ -229,8 +238,8 @@ def average_code_length(p: ArrayLike, code: dict[int, str]) -> float:
 def sample_message(p: ArrayLike, n: int, seed: int) -> NDArray[np.int64]:
     """``n`` symbols drawn independently from ``p`` with a seeded generator."""
     pa = as_distribution(p)
-    if n < 0:
-        raise ValueError(f"message length must be non-negative, got {n}")
+    n = guards.whole("n", n, 0, MAX_MESSAGE)
+    guards.whole("seed", seed, 0, 2**63 - 1)
     rng = np.random.default_rng(seed)
     return rng.choice(pa.size, size=n, p=pa / pa.sum()).astype(np.int64)
 

@@ -130,18 +130,18 @@ def run(cfg: NaturalGradientConfig) -> Iterator[NaturalGradientFrame]:
             path_gap(fit, "gd"), path_gap(fit, "natural"),
         )  # fmt: skip
 
-    yield frame()
+    request = yield frame()  # passed on to both: they advance the same steps per frame
     while race_live or fit_live:
         moved = False
         if race_live:
             try:
-                race = next(race_run)
+                race = race_run.send(request)
                 moved = True
             except StopIteration:
                 race_live = False
         if fit_live:
             try:
-                fit = next(fit_run)
+                fit = fit_run.send(request)
                 moved = True
             except StopIteration:
                 fit_live = False
@@ -150,7 +150,7 @@ def run(cfg: NaturalGradientConfig) -> Iterator[NaturalGradientFrame]:
                 moved = True  # the frame must carry the reason
         if not moved:
             return
-        yield frame()
+        request = yield frame()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,12 @@ A *live experiment* is a generator ``run(cfg)`` built from a frozen config datac
 later ``yield`` is a small frame after a few more steps. Each frame has an integer ``step`` and, where
 one exists, a float ``loss``. A training run that diverges raises :class:`Diverged` with the step.
 
+How many steps lie between two frames is the driver's choice: it may ``send`` an :class:`Advance`
+into the generator (``frame = gen.send(Advance(steps=40))``); plain iteration sends ``None``, which
+keeps the config's own cadence. The window asks for as many steps as fit a time budget, so a slow
+model still draws smoothly; a headless run asks never to pass the step it exports. The training
+itself never depends on the split: the state after N steps is the same however it was cut into frames.
+
 A *job* is a generator for one-shot work (a sweep, a landscape grid). It yields :class:`Progress`
 and *returns* its result, which arrives as ``StopIteration.value``. Whoever drives it may stop at any
 ``yield``: that is how Cancel works, with no cancel flag inside the maths.
@@ -13,17 +19,13 @@ and *returns* its result, which arrives as ``StopIteration.value``. Whoever driv
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-
-class Frame(Protocol):
-    """What the runner needs from a frame; experiments add their own fields."""
-
-    step: int
+ExperimentFactory = Callable[[], Iterator[Any]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,53 @@ class Progress:
     partial: Any = None
 
 
+Job = Generator[Progress, None, T]
+
+
+@dataclass(frozen=True)
+class Advance:
+    """What a driver sends into a live experiment: the next frame comes after ``steps`` more steps
+    (None: the config's own cadence), and never after step ``stop_at`` (None: no limit)."""
+
+    steps: int | None = None
+    stop_at: int | None = None
+
+
+class FrameClock:
+    """The steps at which an experiment yields a frame: step 0, then as its driver asks.
+
+    ``every`` is the config's cadence (``steps_per_frame``); ``last`` a step that always gets a frame
+    (the run's end), 0 for none. Use::
+
+        clock = FrameClock(cfg.steps_per_frame)
+        ...
+        if clock.due(step):
+            clock.advance(step, (yield frame))
+    """
+
+    def __init__(self, every: int, last: int = 0) -> None:
+        if every < 1:
+            raise ValueError(f"steps per frame must be at least 1, got {every}")
+        self.every = every
+        self.last = last
+        self.next = 0
+        self.frames = 0  # frames yielded so far, for work done every few frames
+
+    def due(self, step: int) -> bool:
+        return step >= self.next or step == self.last > 0
+
+    def advance(self, step: int, request: Advance | None) -> int:
+        """Schedule the frame after the one just yielded at ``step``; return the steps until it."""
+        self.frames += 1
+        steps = self.every if request is None or request.steps is None else max(1, int(request.steps))
+        self.next = step + steps
+        if request is not None and request.stop_at is not None and request.stop_at > step:
+            self.next = min(self.next, request.stop_at)
+        if self.last > step:
+            self.next = min(self.next, self.last)
+        return self.next - step
+
+
 class Diverged(RuntimeError):
     """A run produced a non-finite or exploding value at ``step``."""
 
@@ -45,15 +94,67 @@ class Diverged(RuntimeError):
         self.what = what
 
 
-Job = Generator[Progress, None, T]
-Experiment = Iterator[Any]
-
-
 def check_finite(step: int, **values: float) -> None:
     """Raise :class:`Diverged` naming the first value that is NaN or infinite."""
     for name, value in values.items():
         if not math.isfinite(value):
             raise Diverged(step, f"{name} became {value}")
+
+
+def check_frame(frame: Any) -> None:
+    """A frame with a non-finite ``loss`` ends the run as a divergence at that frame's step."""
+    loss = getattr(frame, "loss", None)
+    if isinstance(loss, float) and not math.isfinite(loss):
+        raise Diverged(frame.step, f"loss became {loss}")
+
+
+_OUT_OF_MEMORY = ("out of memory", "can't allocate memory", "not enough memory", "cannot allocate memory")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """CUDA's OutOfMemoryError, Python's MemoryError, or the CPU allocator's RuntimeError."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(words in text for words in _OUT_OF_MEMORY)
+
+
+def describe_failure(exc: BaseException, step: int | None) -> str:
+    """One line a person can act on: what happened, at which step, and what to try."""
+    at = f" at step {step}" if step is not None else ""
+    if isinstance(exc, Diverged):
+        return f"Diverged: {exc.what} at step {exc.step}. Try a smaller learning rate, then Reset."
+    if is_out_of_memory(exc):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+        return f"Out of memory{at}: {first}. Try a smaller size or the CPU."
+    return f"Stopped{at}: {type(exc).__name__}: {exc}"
+
+
+def run_sync(factory: ExperimentFactory, until_step: int) -> tuple[Any, str | None, BaseException | None]:
+    """Run an experiment in this thread to exactly ``until_step`` (or until it ends or fails).
+
+    Frames keep the config's cadence but never pass ``until_step``, so an export shows that step.
+    Returns (last frame, failure message or None, the exception or None): the headless twin of Play.
+    """
+    frame, step = None, 0
+    generator = factory()
+    request = Advance(stop_at=until_step)
+    try:
+        frame = next(generator)
+        while True:
+            check_frame(frame)
+            step = int(frame.step)
+            if step >= until_step:
+                break
+            frame = generator.send(request) if hasattr(generator, "send") else next(generator)
+    except StopIteration:
+        pass
+    except Exception as exc:
+        return frame, describe_failure(exc, step), exc
+    finally:
+        if hasattr(generator, "close"):
+            generator.close()
+    return frame, None, None
 
 
 def run_job(job: Job[T]) -> T:

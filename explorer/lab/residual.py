@@ -30,6 +30,7 @@ from scipy.signal import lfilter
 
 from explorer.lab.gradprobe import OPTIMIZERS, Optimizer, Trainee, load_task, resolve_device, sample_batch
 from explorer.lab.history import RingBuffer
+from explorer.lab.protocol import FrameClock
 from models import Activation, BlockNet, Init, MLPConfig, Norm, build_net
 
 __all__ = ["Checkpoint", "ResidualConfig", "ResidualFrame", "branch_ratios", "decision_boundary", "run", "smoothed"]
@@ -49,7 +50,7 @@ class ResidualConfig:
     n_points: int = 512
     noise: float = 0.05
     steps_per_frame: int = 10
-    boundary_every: int = 5  # frames between two decision-boundary evaluations
+    boundary_every: int = 5  # decision boundaries every boundary_every * steps_per_frame steps
     grid: int = 80  # decision boundary resolution per axis
     window: int = 200  # frames of branch-ratio history kept
     history: int = 2048  # loss-curve points kept over the whole run
@@ -226,11 +227,12 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
     boundaries: tuple[np.ndarray, ...] = (np.zeros((0,)), np.zeros((0,)))
     batches = torch.Generator(device=device).manual_seed(cfg.seed)
     step, boundary_step = 0, 0
+    clock = FrameClock(cfg.steps_per_frame, last=cfg.steps)
     while True:
         idx = sample_batch(len(X), cfg.batch_size, batches)
         xb, yb = (X, y) if idx is None else (X[idx], y[idx])
         last = step == cfg.steps > 0
-        frame_due = step % cfg.steps_per_frame == 0 or last
+        frame_due = clock.due(step)
         measured = []
         for plain, residual in pairs:
             plain.backward(xb, yb)
@@ -248,16 +250,19 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
             for buffer, part in zip(ratios, np.split(host, np.cumsum(cfg.depths)[:-1]), strict=True):
                 buffer.append(part)
             ratio_steps.append(float(step))
-            if (step // cfg.steps_per_frame) % cfg.boundary_every == 0 or last:
+            # every so many *steps*, not frames: a frame of the window's budget may be a single step,
+            # and six boundaries cost as much as a few training steps
+            if step == 0 or step - boundary_step >= cfg.boundary_every * cfg.steps_per_frame or last:
                 boundary_step = step
                 boundaries = tuple(
                     np.stack([decision_boundary(pair[k].net, grid, cfg.grid) for pair in pairs]) for k in (0, 1)
                 )
             weights = tuple((_flat_state(plain), _flat_state(residual)) for plain, residual in states)
             checkpoint = Checkpoint(step, tuple(cfg.depths), tuple(configs), weights, points, labels)
-            yield _frame(cfg, step, boundary_step, pairs, ratios, ratio_steps, axis, boundaries, checkpoint)
+            request = yield _frame(cfg, step, boundary_step, pairs, ratios, ratio_steps, axis, boundaries, checkpoint)
             if last:
                 return
+            clock.advance(step, request)
         for pair in pairs:
             for trainee in pair:
                 trainee.update()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from explorer.lab import contours, optim, surfaces
-from explorer.lab.protocol import Job, Progress
+from explorer.lab.protocol import FrameClock, Job, Progress
 from explorer.lab.surfaces import CriticalPoint, Surface
 
 
@@ -127,7 +127,8 @@ def run(cfg: SaddleConfig) -> Iterator[SaddleFrame]:
         outcomes = {k: describe_outcome(surface, paths[k][: length[k]], critical, diverged[k]) for k in opts}
         return SaddleFrame(step, cut(paths), cut(values), cut(grads), outcomes, step >= cfg.steps)
 
-    yield frame(0)
+    clock = FrameClock(cfg.steps_per_frame, last=cfg.steps)
+    clock.advance(0, (yield frame(0)))
     with np.errstate(all="ignore"):  # overflow is how divergence shows; it is caught per optimizer
         for step in range(1, cfg.steps + 1):
             for name, opt in opts.items():
@@ -141,8 +142,8 @@ def run(cfg: SaddleConfig) -> Iterator[SaddleFrame]:
                 values[name][step] = surface.value(*theta)
                 grads[name][step] = np.linalg.norm(surface.grad(*theta))
                 length[name] = step + 1
-            if step % cfg.steps_per_frame == 0 or step == cfg.steps:
-                yield frame(step)
+            if clock.due(step):
+                clock.advance(step, (yield frame(step)))
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import xlogy
 
+from explorer.lab import guards
 from explorer.lab.calibration import (
     Reliability,
     confidence_histogram,
@@ -30,7 +30,8 @@ from explorer.lab.calibration import (
     reliability_diagram,
 )
 from explorer.lab.history import DecimatedHistory
-from explorer.lab.protocol import Diverged, check_finite
+from explorer.lab.numerics import xlogy
+from explorer.lab.protocol import Diverged, FrameClock, check_finite
 
 __all__ = [
     "ModelState",
@@ -49,11 +50,14 @@ __all__ = [
 ]
 
 
+#: more classes than any label-smoothing setup uses (ImageNet-21k has 21841, a large vocabulary 256k)
+MAX_CLASSES = 1_000_000
+
+
 def _check_eps_k(num_classes: int, eps: float) -> None:
-    if int(num_classes) != num_classes or num_classes < 2:
-        raise ValueError(f"need at least 2 classes, got {num_classes}")
-    if not (math.isfinite(eps) and 0.0 <= eps < 1.0):
-        raise ValueError(f"smoothing eps must be in [0, 1), got {eps}")
+    guards.whole("num_classes", num_classes, 2, MAX_CLASSES)
+    if guards.in_range("smoothing eps", eps, 0.0, 1.0) == 1.0:
+        raise ValueError(f"smoothing eps must be in [0, 1), got {eps!r}")
 
 
 def smooth_targets(labels: ArrayLike, num_classes: int, eps: float) -> NDArray[np.float64]:
@@ -63,6 +67,7 @@ def smooth_targets(labels: ArrayLike, num_classes: int, eps: float) -> NDArray[n
     """
     _check_eps_k(num_classes, eps)
     y = np.asarray(labels)
+    guards.check_allocation(8.0 * y.size * num_classes, f"{y.size} smoothed targets of {num_classes} classes")
     if y.size and not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"labels must be integers, got dtype {y.dtype}")
     if np.any((y < 0) | (y >= num_classes)):
@@ -124,8 +129,12 @@ def make_clusters(
     noise standard deviations apart, so some points are genuinely ambiguous and a network that
     memorises the training set has something to be overconfident about. Classes are balanced.
     """
-    if num_classes < 2 or n_train < num_classes or n_val < num_classes or dim < 1:
-        raise ValueError("need K >= 2 classes, at least K train and K validation points, and dim >= 1")
+    guards.whole("num_classes", num_classes, 2, MAX_CLASSES)
+    guards.whole("n_train", n_train, num_classes, 10**9)
+    guards.whole("n_val", n_val, num_classes, 10**9)
+    guards.whole("dim", dim, 1, 10**6)
+    guards.positive("separation", separation)
+    guards.check_allocation(8.0 * (n_train + n_val) * dim, f"{n_train + n_val} points of dimension {dim}")
     rng = np.random.default_rng(seed)
     # E|mu_a - mu_b|^2 = 2·dim·scale^2 = separation^2.
     means = rng.standard_normal((num_classes, dim)) * (separation / math.sqrt(2 * dim))
@@ -365,9 +374,10 @@ def run(cfg: SmoothingConfig) -> Iterator[SmoothingFrame]:
         )
 
     step = 0
-    yield snapshot(step)
+    clock = FrameClock(cfg.steps_per_frame, last=cfg.steps)
+    request = yield snapshot(step)
     while step < cfg.steps:
-        n = min(cfg.steps_per_frame, cfg.steps - step)
+        n = clock.advance(step, request)
         losses = torch.empty((n, 2), device=device)  # filled on the device: no sync inside the loop
         for i in range(n):
             logits, _ = forward(xt)
@@ -380,4 +390,4 @@ def run(cfg: SmoothingConfig) -> Iterator[SmoothingFrame]:
             # Row i is the loss of the weights after step + i updates.
             check_finite(step + i, one_hot_loss=a, smoothed_loss=b)
         step += n
-        yield snapshot(step)
+        request = yield snapshot(step)

@@ -11,6 +11,7 @@ from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
 
+from explorer.lab.protocol import run_sync
 from explorer.ui.params import ParamPanel
 from explorer.ui.runner import ExperimentRunner, JobRunner
 from explorer.ui.theme import Theme
@@ -42,6 +43,7 @@ class TopicPage(QtWidgets.QWidget):
         self.tab.attach(self.params, self.jobs)
         self._started = False
         self._last_frame: Any = None
+        self.headless_error: BaseException | None = None  # what stopped the last headless run, if anything
 
         self.banner = Banner()
         self.progress = JobProgress()
@@ -97,7 +99,7 @@ class TopicPage(QtWidgets.QWidget):
         self.tab.sig_message.connect(self.banner.show_message)
         self.tab.sig_reset.connect(self.reset)
         self.controls.show_state("idle")
-        self.has_experiment = self.tab.experiment(self.params.values()) is not None
+        self.has_experiment = tab_cls.live
         self.controls.setVisible(self.has_experiment)
 
     # --- life cycle -----------------------------------------------------------------------
@@ -118,6 +120,11 @@ class TopicPage(QtWidgets.QWidget):
             return
         self.runner.load(factory, play=self.runner.state == "playing")
 
+    def play(self) -> None:
+        if self.runner.state in ("finished", "failed", "idle"):
+            self.reset()
+        self.runner.play()
+
     def toggle_play(self) -> None:
         if self.runner.state in ("finished", "failed", "idle"):
             self.reset()
@@ -128,11 +135,10 @@ class TopicPage(QtWidgets.QWidget):
             self.reset()
         self.runner.step()
 
-    def shutdown(self) -> bool:
-        """Stop everything promptly (window closing); True when all threads ended."""
+    def shutdown(self) -> None:
+        """Tell every worker of this page to stop, without waiting (the window waits once, for all)."""
         self.jobs.cancel(quiet=True)
-        stopped = self.runner.stop(timeout_ms=800)
-        return self.jobs.wait(200) and stopped
+        self.runner.stop(timeout_ms=0)
 
     def run_headless(self, steps: int) -> str | None:
         """Run jobs and ``steps`` steps in this thread (for --export); return a failure message or None."""
@@ -140,7 +146,7 @@ class TopicPage(QtWidgets.QWidget):
         factory = self.tab.experiment(self.params.values())
         if factory is None:
             return self.banner.text() or None
-        frame, failure = ExperimentRunner.run_sync(factory, steps)
+        frame, failure, self.headless_error = run_sync(factory, steps)
         if frame is not None:
             self._on_frame(frame)
         if failure:

@@ -1,15 +1,17 @@
 """The only place that knows about threads: it drives lab generators off the GUI thread.
 
 :class:`ExperimentRunner` runs a live experiment (see ``explorer.lab.protocol``) in a QThread with
-play / pause / step / reset, paces it to a frame rate, and hands the GUI only the *latest* frame, at
-most ~30 times a second, so a fast experiment can never flood the event loop. :class:`JobRunner`
-runs one-shot jobs with progress and Cancel. Both turn any exception, a non-finite loss or an
-out-of-memory into a one-line message naming the step. Both also run synchronously, for headless
-export and tests, through the very same generator.
+play / pause / step / reset. While playing, each frame gets a time budget (about 1/30 s of compute)
+and the runner asks the experiment for as many steps as fit it, so a slow model still draws smoothly
+and a fast one is not throttled by drawing. The GUI gets only the *latest* frame, at most ~30 times a
+second. :class:`JobRunner` runs one-shot jobs with progress and Cancel. Both turn any exception, a
+non-finite loss or an out-of-memory into a one-line message naming the step; the Qt-free half of that
+(``describe_failure``, ``check_frame``, ``run_sync``) lives in the lab's protocol.
 
 A hand-written QThread (rather than superqt's ``thread_worker``) because Step needs "run exactly
-one more frame, then pause", pacing needs an interruptible sleep, and Close must stop the thread
-within a bounded time; all three are a few lines around one ``threading.Event``.
+one more frame, then pause", pacing needs an interruptible sleep, and Close must never wait on a
+step that is still inside torch: every command goes through one lock and one ``threading.Event``,
+and a thread is kept referenced until it has really finished, so Qt never destroys a running thread.
 """
 
 from __future__ import annotations
@@ -18,33 +20,53 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from PyQt6 import QtCore
 
-from explorer.lab.protocol import Diverged, Job, Progress
+from explorer.lab.protocol import Advance, ExperimentFactory, Job, Progress, check_frame, describe_failure, run_sync
 
-ExperimentFactory = Callable[[], Iterator[Any]]
 JobFactory = Callable[[], Job[Any]]
 
+#: compute per frame while playing: a frame every ~1/30 s keeps curves moving smoothly
+FRAME_BUDGET_S = 1.0 / 30.0
+#: the most steps one frame may ask for (a tiny model can run far more than this in 1/30 s)
+MAX_STEPS_PER_FRAME = 100_000
 
-def describe_failure(exc: BaseException, step: int | None) -> str:
-    """One line a person can act on: what happened, at which step, and what to try."""
-    at = f" at step {step}" if step is not None else ""
-    if isinstance(exc, Diverged):
-        return f"Diverged: {exc.what} at step {exc.step}. Try a smaller learning rate, then Reset."
-    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc):
-        first = str(exc).splitlines()[0] if str(exc) else "no detail"
-        return f"Out of memory{at}: {first}. Try a smaller size or the CPU."
-    return f"Stopped{at}: {type(exc).__name__}: {exc}"
+#: every thread started here, until it has finished: Qt aborts the process if a running QThread is
+#: destroyed, and a page closed mid-step must not drop the last reference to its worker
+_UNFINISHED: set[QtCore.QThread] = set()
 
 
-def check_frame(frame: Any) -> None:
-    """A frame with a non-finite ``loss`` ends the run as a divergence at that frame's step."""
-    loss = getattr(frame, "loss", None)
-    if isinstance(loss, float) and not math.isfinite(loss):
-        raise Diverged(frame.step, f"loss became {loss}")
+def _keep_until_finished(thread: QtCore.QThread) -> None:
+    _UNFINISHED.add(thread)
+    thread.finished.connect(lambda: _UNFINISHED.discard(thread))
+
+
+def unfinished_threads() -> int:
+    """Workers still running (a quitting window waits a moment for them, tests wait for zero)."""
+    return sum(1 for thread in _UNFINISHED if thread.isRunning())
+
+
+def wait_for_workers(timeout_s: float) -> bool:
+    """Block up to ``timeout_s`` in total for every worker to end; True if all did."""
+    deadline = time.perf_counter() + timeout_s
+    for thread in list(_UNFINISHED):
+        left_ms = max(0, int((deadline - time.perf_counter()) * 1000))
+        if not thread.wait(left_ms):
+            return False
+    return True
+
+
+def steps_for_budget(current: int, steps: int, seconds: float, budget: float) -> int:
+    """Steps for the next frame: the last frame ran ``steps`` in ``seconds``; aim its compute at ``budget``.
+
+    It moves by at most a factor of two a frame, so one slow frame (a decision boundary, a garbage
+    collection) does not swing the next one, and it stays between 1 and ``MAX_STEPS_PER_FRAME``.
+    """
+    wanted = steps * budget / seconds
+    return int(min(MAX_STEPS_PER_FRAME, max(1, min(2 * current, max(current / 2, wanted)))))
 
 
 class _ExperimentThread(QtCore.QThread):
@@ -55,61 +77,109 @@ class _ExperimentThread(QtCore.QThread):
     def __init__(self, factory: ExperimentFactory, max_fps: float) -> None:
         super().__init__()
         self._factory = factory
-        self.max_fps = max_fps
         self._wake = threading.Event()
-        self._lock = threading.Lock()
+        self._drawn = threading.Event()  # the GUI has drawn the newest frame (or a command came)
+        self._lock = threading.Lock()  # guards every field below that both threads touch
+        self._max_fps = max_fps
         self._stop = False
         self._playing = False
         self._frames_to_step = 0
         self._latest: Any = None
         self._pending = False
-        self.step = 0
-        self.frame_times: deque[tuple[float, int]] = deque(maxlen=64)  # (time, step) of produced frames
+        self._frame_times: deque[tuple[float, int]] = deque(maxlen=64)  # (time, step) of produced frames
+        self.step = 0  # written by the worker only
+        self.steps_per_frame: int | None = None  # the budget's current answer (None: the config's cadence)
 
     # --- commands from the GUI thread -------------------------------------------------------
-    def command(self, *, playing: bool | None = None, step_once: bool = False, stop: bool = False) -> None:
-        if playing is not None:
-            self._playing = playing
-        if step_once:
-            self._frames_to_step += 1
-        if stop:
-            self._stop = True
+    def command(
+        self,
+        *,
+        playing: bool | None = None,
+        step_once: bool = False,
+        stop: bool = False,
+        max_fps: float | None = None,
+    ) -> None:
+        with self._lock:
+            if playing is not None:
+                self._playing = playing
+            if step_once:
+                self._frames_to_step += 1
+            if stop:
+                self._stop = True
+            if max_fps is not None:
+                self._max_fps = max_fps
         self._wake.set()
+        self._drawn.set()
+
+    def mark_drawn(self) -> None:
+        """Called by the GUI once it has drawn a frame: the worker may take the interpreter again."""
+        self._drawn.set()
 
     def take_latest(self) -> Any:
         with self._lock:
             self._pending = False
             return self._latest
 
+    def frame_times(self) -> list[tuple[float, int]]:
+        with self._lock:
+            return list(self._frame_times)
+
     # --- the worker loop --------------------------------------------------------------------
     def _publish(self, frame: Any) -> None:
         self.step = int(getattr(frame, "step", self.step))
-        self.frame_times.append((time.perf_counter(), self.step))
         with self._lock:
+            self._frame_times.append((time.perf_counter(), self.step))
             self._latest = frame
             notify, self._pending = not self._pending, True
         if notify:  # one queued signal at a time: the GUI always reads the newest frame
             self.sig_ready.emit()
+
+    def _next_request(self) -> tuple[Advance | None, bool, float] | None:
+        """What to do next, read under the lock: (request or None to wait, playing, max fps); None: stop."""
+        with self._lock:
+            if self._stop:
+                return None
+            if self._frames_to_step > 0:
+                self._frames_to_step -= 1
+                return Advance(), False, self._max_fps  # Step: one frame at the config's cadence
+            if self._playing:
+                return Advance(steps=self.steps_per_frame), True, self._max_fps
+            return None, False, self._max_fps
+
+    def _fit_budget(self, steps: int, seconds: float, max_fps: float) -> None:
+        if steps > 0 and seconds > 0:
+            budget = min(FRAME_BUDGET_S, 1.0 / max_fps)
+            self.steps_per_frame = steps_for_budget(self.steps_per_frame or steps, steps, seconds, budget)
 
     def run(self) -> None:
         generator = None
         try:
             generator = self._factory()
             self._publish(next(generator))
-            while not self._stop:
-                if not self._playing and self._frames_to_step == 0:
+            while True:
+                plan = self._next_request()
+                if plan is None:
+                    return
+                request, playing, max_fps = plan
+                if request is None:
                     self._wake.wait(0.1)
                     self._wake.clear()
                     continue
-                started = time.perf_counter()
-                frame = next(generator)
+                started, before = time.perf_counter(), self.step
+                frame = generator.send(request)
                 check_frame(frame)
-                self._frames_to_step = max(0, self._frames_to_step - 1)
+                spent = time.perf_counter() - started
+                self._drawn.clear()
                 self._publish(frame)
-                spare = 1.0 / self.max_fps - (time.perf_counter() - started)
-                if self._playing and spare > 0:
-                    self._wake.wait(spare)  # interruptible: Pause and Close wake it at once
-                    self._wake.clear()
+                if playing:
+                    self._fit_budget(self.step - before, spent, max_fps)
+                    # Python runs one thread at a time: while the GUI draws this frame, stay out of its
+                    # way (a hidden or stalled window gets a bounded wait, not a frozen run)
+                    self._drawn.wait(max(0.1, 3 * spent))
+                    spare = 1.0 / max_fps - spent
+                    if spare > 0:
+                        self._wake.wait(spare)  # interruptible: Pause and Close wake it at once
+                        self._wake.clear()
         except StopIteration:
             self.sig_finished.emit()
         except Exception as exc:  # every failure becomes a message in the tab, never a crash
@@ -131,7 +201,6 @@ class ExperimentRunner(QtCore.QObject):
         self.max_fps = max_fps
         self._draw_interval = 1.0 / draw_fps
         self._thread: _ExperimentThread | None = None
-        self._orphans: set[_ExperimentThread] = set()
         self._last_draw = 0.0
         self._draw_timer = QtCore.QTimer(self, singleShot=True)
         self._draw_timer.timeout.connect(self._deliver)
@@ -144,20 +213,21 @@ class ExperimentRunner(QtCore.QObject):
 
     def load(self, factory: ExperimentFactory, *, play: bool = False) -> None:
         """Start ``factory()`` anew (Reset): its step-0 frame is shown at once, then it waits."""
-        self.stop()
+        self.stop(timeout_ms=0)
         thread = _ExperimentThread(factory, self.max_fps)
         thread.sig_ready.connect(self._on_ready)
         thread.sig_failed.connect(self._on_failed)
         thread.sig_finished.connect(self._on_finished)
         self._thread = thread
         thread.command(playing=play)
+        _keep_until_finished(thread)
         thread.start()
         self._set_state("playing" if play else "paused")
 
     def set_speed(self, max_fps: float) -> None:
         self.max_fps = max_fps
         if self._thread is not None:
-            self._thread.max_fps = max_fps
+            self._thread.command(max_fps=max_fps)
 
     def play(self) -> None:
         if self._thread is not None and self.state == "paused":
@@ -173,13 +243,17 @@ class ExperimentRunner(QtCore.QObject):
         self.pause() if self.state == "playing" else self.play()
 
     def step(self) -> None:
-        """Advance exactly one frame, then stay paused."""
+        """Advance exactly one frame (the config's steps per frame), then stay paused."""
         if self._thread is not None and self.state in ("paused", "playing"):
             self._thread.command(playing=False, step_once=True)
             self._set_state("paused")
 
     def stop(self, timeout_ms: int = 1000) -> bool:
-        """Stop the worker; True if it ended within ``timeout_ms`` (else it is left to finish)."""
+        """Stop the worker; True if it ended within ``timeout_ms``.
+
+        A worker still inside a long step finishes it on its own and is then dropped: nothing it
+        sends afterwards reaches the view, and it stays referenced until it has ended.
+        """
         thread, self._thread = self._thread, None
         self._draw_timer.stop()
         if thread is None:
@@ -187,14 +261,7 @@ class ExperimentRunner(QtCore.QObject):
         for signal in (thread.sig_ready, thread.sig_failed, thread.sig_finished):
             signal.disconnect()
         thread.command(stop=True)
-        if thread.wait(timeout_ms):
-            return True
-        self._orphans.add(thread)  # still inside a long step: keep it alive until it returns
-        thread.finished.connect(self._on_orphan_finished)
-        return False
-
-    def _on_orphan_finished(self) -> None:
-        self._orphans.discard(self.sender())
+        return thread.wait(timeout_ms) if timeout_ms > 0 else thread.isFinished()
 
     @property
     def current_step(self) -> int:
@@ -205,7 +272,7 @@ class ExperimentRunner(QtCore.QObject):
         now = time.perf_counter()
         steps_per_s = 0.0
         if self._thread is not None and self.state == "playing":
-            recent = [(t, s) for t, s in self._thread.frame_times if now - t < 3.0]
+            recent = [(t, s) for t, s in self._thread.frame_times() if now - t < 3.0]
             if len(recent) >= 2 and recent[-1][0] > recent[0][0]:
                 steps_per_s = (recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0])
         drawn = [t for t in self.drawn_times if now - t < 3.0]
@@ -228,11 +295,13 @@ class ExperimentRunner(QtCore.QObject):
         self._last_draw = time.perf_counter()
         self.drawn_times.append(self._last_draw)
         self.sig_frame.emit(frame)
+        if self._thread is not None:
+            self._thread.mark_drawn()
 
     def _on_failed(self, message: str) -> None:
-        self._deliver()
-        self._set_state("failed")
+        self._deliver()  # the frame before the failure first, then the message, then the state
         self.sig_failed.emit(message)
+        self._set_state("failed")
 
     def _on_finished(self) -> None:
         self._deliver()
@@ -240,24 +309,9 @@ class ExperimentRunner(QtCore.QObject):
 
     @staticmethod
     def run_sync(factory: ExperimentFactory, until_step: int) -> tuple[Any, str | None]:
-        """Run in this thread until a frame reaches ``until_step`` (or the run ends / fails).
-
-        Returns (last frame, failure message or None): the headless twin of play.
-        """
-        frame, step = None, 0
-        generator = factory()
-        try:
-            for frame in generator:
-                check_frame(frame)
-                step = frame.step
-                if step >= until_step:
-                    break
-        except Exception as exc:
-            return frame, describe_failure(exc, step)
-        finally:
-            if hasattr(generator, "close"):
-                generator.close()
-        return frame, None
+        """Run in this thread to ``until_step`` exactly; (last frame, failure message or None)."""
+        frame, failure, _ = run_sync(factory, until_step)
+        return frame, failure
 
 
 class _JobThread(QtCore.QThread):
@@ -271,7 +325,7 @@ class _JobThread(QtCore.QThread):
         self._factory = factory
         self.on_done = on_done
         self.on_partial = on_partial
-        self.cancelled = False
+        self.cancelled = False  # written by the GUI thread only
 
     def run(self) -> None:
         try:
@@ -296,7 +350,11 @@ class _JobThread(QtCore.QThread):
 
 
 class JobRunner(QtCore.QObject):
-    """One one-shot job at a time; a new one cancels the old, whose result is then ignored."""
+    """One one-shot job at a time; a new one cancels the old, whose result is then ignored.
+
+    ``busy`` and ``sig_busy(False)`` change only after the outcome (result, failure or cancel) has
+    been delivered, so whoever waits on them sees the outcome already in place.
+    """
 
     sig_progress = QtCore.pyqtSignal(float, str)
     sig_busy = QtCore.pyqtSignal(bool)
@@ -307,12 +365,13 @@ class JobRunner(QtCore.QObject):
         super().__init__(parent)
         self.synchronous = False
         self._thread: _JobThread | None = None
-        self._orphans: set[_JobThread] = set()
+        self._delivering = False
+        self._threads: list[_JobThread] = []  # started here and maybe not yet ended, for ``wait``
         self.label = ""
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None
+        return self._thread is not None or self._delivering
 
     def start(
         self,
@@ -322,18 +381,19 @@ class JobRunner(QtCore.QObject):
         on_partial: Callable[[Any], None] | None = None,
     ) -> None:
         """Run ``factory()`` as a job; ``on_done(result)`` and ``on_partial(x)`` run on the GUI thread."""
-        self.cancel(quiet=True)
+        self._drop_current()
         self.label = label
         if self.synchronous:
             self._run_sync(factory, on_done)
             return
         thread = _JobThread(factory, on_done, on_partial)
-        thread.sig_progress.connect(self.sig_progress)
+        thread.sig_progress.connect(self._on_progress)
         thread.sig_partial.connect(self._on_partial)
         thread.sig_result.connect(self._on_result)
         thread.sig_failed.connect(self._on_failed)
-        thread.finished.connect(self._on_thread_finished)
         self._thread = thread
+        self._threads = [*(t for t in self._threads if not t.isFinished()), thread]
+        _keep_until_finished(thread)
         self.sig_busy.emit(True)
         self.sig_progress.emit(0.0, label)
         thread.start()
@@ -350,24 +410,36 @@ class JobRunner(QtCore.QObject):
         except Exception as exc:
             self.sig_failed.emit(describe_failure(exc, None))
 
-    def cancel(self, quiet: bool = False) -> None:
+    def _drop_current(self) -> _JobThread | None:
         thread, self._thread = self._thread, None
-        if thread is None:
+        if thread is not None:
+            thread.cancelled = True  # it stops at its next yield and delivers nothing
+        return thread
+
+    def cancel(self, quiet: bool = False) -> None:
+        if self._drop_current() is None:
             return
-        thread.cancelled = True
-        self._orphans.add(thread)  # the job stops at its next yield; keep it alive until then
-        self.sig_busy.emit(False)
         if not quiet:
             self.sig_cancelled.emit()
+        self._idle()
 
     def wait(self, timeout_ms: int = 1000) -> bool:
-        """Block until the current job and cancelled ones have ended (used on close and in tests)."""
-        threads = [t for t in (self._thread, *self._orphans) if t is not None]
-        return all(t.wait(timeout_ms) for t in threads)
+        """Block until this runner's job threads, cancelled ones too, have ended (tests)."""
+        deadline = time.perf_counter() + timeout_ms / 1000
+        self._threads = [t for t in self._threads if not t.isFinished()]
+        return all(t.wait(max(0, int((deadline - time.perf_counter()) * 1000))) for t in self._threads)
+
+    def _idle(self) -> None:
+        if not self.busy:
+            self.sig_busy.emit(False)
 
     def _current(self) -> _JobThread | None:
         sender = self.sender()
         return sender if sender is self._thread else None
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        if self._current() is not None:
+            self.sig_progress.emit(fraction, message)
 
     def _on_partial(self, partial: Any) -> None:
         thread = self._current()
@@ -378,16 +450,19 @@ class JobRunner(QtCore.QObject):
         thread = self._current()
         if thread is None:
             return
-        self._thread = None
-        self.sig_busy.emit(False)
-        thread.on_done(result)
+        self._thread, self._delivering = None, True
+        try:
+            thread.on_done(result)  # may start the next job of a chain
+        finally:
+            self._delivering = False
+            self._idle()
 
     def _on_failed(self, message: str) -> None:
         if self._current() is None:
             return
-        self._thread = None
-        self.sig_busy.emit(False)
-        self.sig_failed.emit(message)
-
-    def _on_thread_finished(self) -> None:
-        self._orphans.discard(self.sender())
+        self._thread, self._delivering = None, True
+        try:
+            self.sig_failed.emit(message)
+        finally:
+            self._delivering = False
+            self._idle()

@@ -1,8 +1,11 @@
 """The base class every topic view derives from, and the registry the main window reads.
 
 A view declares its parameters, turns their values into a lab experiment, and draws the frames it
-receives; it never computes and never imports another view. Dropping a module into
-``explorer/ui/tabs/`` that defines a ``@register``-ed subclass adds a tab: nothing else changes.
+receives; it never computes and never imports another view. A topic is a package in
+``explorer/ui/tabs/`` whose ``__init__`` declares ``TAB = TabInfo(...)`` (name, title, order, whether
+it trains live, and its view class in ``view.py``): the window lists every topic from these
+declarations alone and imports a view only when its page is first shown, so start-up never pays
+for eight views. Adding a topic adds a package; nothing else changes.
 """
 
 from __future__ import annotations
@@ -10,13 +13,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
+from explorer.lab.protocol import ExperimentFactory
 from explorer.ui.params import Param, ParamPanel
-from explorer.ui.runner import ExperimentFactory, JobRunner
+from explorer.ui.runner import JobRunner
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.plots import Styled
 
@@ -24,38 +29,75 @@ from explorer.ui.widgets.plots import Styled
 Alias = tuple[str, Callable[[str, dict[str, Any]], list[tuple[str, Any]]]]
 Table = dict[str, Sequence[Any]]
 
-_REGISTRY: dict[str, type[TopicTab]] = {}
+TABS_PACKAGE = "explorer.ui.tabs"
+
+
+@dataclass(frozen=True)
+class TabInfo:
+    """What the window needs to list a topic, without importing its view."""
+
+    name: str  # the key on the command line (``--tab``) and in settings
+    title: str  # the tab's label
+    order: int  # position in the tab bar
+    live: bool  # a live experiment: Play / Step / Reset and the Speed slider
+    view: str  # the TopicTab subclass in the package's ``view`` module
+
+    def load(self) -> type[TopicTab]:
+        """Import the view (and its lab modules) and return its class, registered with this info."""
+        module = importlib.import_module(f"{TABS_PACKAGE}.{self.name}.view")
+        cls = getattr(module, self.view)
+        if cls.name != self.name:
+            raise ValueError(f"{self.view} is not registered (missing @register?)")
+        return cls
 
 
 def register(cls: type[TopicTab]) -> type[TopicTab]:
-    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
-        raise ValueError(f"two tabs are named {cls.name!r}")
-    _REGISTRY[cls.name] = cls
+    """Give a view class the name, title, order and liveness its package declares in ``TAB``."""
+    package = importlib.import_module(cls.__module__.rpartition(".")[0])
+    info: TabInfo = package.TAB
+    cls.name, cls.title, cls.order, cls.live = info.name, info.title, info.order, info.live
     return cls
 
 
-#: tab module -> why it could not be imported (shown in the status bar; the other tabs still open)
+#: topic -> why it could not be imported (shown in the status bar; the other tabs still open)
 BROKEN_TABS: dict[str, str] = {}
 
 
-def tab_classes() -> list[type[TopicTab]]:
-    """Every registered tab in display order (imports each module of ``explorer.ui.tabs``).
+def tab_infos() -> list[TabInfo]:
+    """Every topic's declaration in display order; imports each package's ``__init__`` only.
 
-    A module that fails to import is left out and recorded in ``BROKEN_TABS``: one broken topic
-    (a missing optional package, say) must not take the other seven with it."""
-    import explorer.ui.tabs as package
-
+    A package that fails to import or declares no ``TAB`` is left out and recorded in ``BROKEN_TABS``."""
+    package = importlib.import_module(TABS_PACKAGE)
+    infos: dict[str, TabInfo] = {}
     for module in pkgutil.iter_modules(package.__path__):
-        name = f"{package.__name__}.{module.name}"
         try:
-            importlib.import_module(name)
+            info = importlib.import_module(f"{TABS_PACKAGE}.{module.name}").TAB
         except Exception as exc:  # any failure of one topic is reported, not raised
             BROKEN_TABS[module.name] = f"{type(exc).__name__}: {exc}"
-    return sorted(_REGISTRY.values(), key=lambda cls: cls.order)
+            continue
+        if info.name in infos:
+            raise ValueError(f"two tabs are named {info.name!r}")
+        infos[info.name] = info
+    return sorted(infos.values(), key=lambda info: info.order)
+
+
+def tab_classes() -> list[type[TopicTab]]:
+    """Every topic's view class in display order (imports every view: the command line and tests).
+
+    A view that fails to import is left out and recorded in ``BROKEN_TABS``: one broken topic
+    (a missing optional package, say) must not take the other seven with it."""
+    classes = []
+    for info in tab_infos():
+        try:
+            classes.append(info.load())
+        except Exception as exc:
+            BROKEN_TABS[info.name] = f"{type(exc).__name__}: {exc}"
+    return classes
 
 
 class TopicTab(QtWidgets.QWidget):
-    """Plots of one topic. Subclasses set ``name``, ``title``, ``order`` and override the hooks."""
+    """Plots of one topic. ``@register`` sets ``name``, ``title``, ``order`` and ``live`` from the package's
+    ``TAB``; subclasses set ``summary`` and override the hooks."""
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
@@ -64,6 +106,9 @@ class TopicTab(QtWidgets.QWidget):
     summary: ClassVar[str] = ""
     #: the Speed slider's starting value: a training run wants many frames, a step-through a few
     frames_per_second: ClassVar[int] = 30
+    #: True for a topic with a live experiment (Play / Step / Reset); declared, so that building a page
+    #: never has to call ``experiment()`` (and import torch) to find out
+    live: ClassVar[bool] = False
 
     sig_message = QtCore.pyqtSignal(str)  # a problem to show in the tab's banner
     sig_reset = QtCore.pyqtSignal()  # ask the page to restart the experiment (e.g. new start point)

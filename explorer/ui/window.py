@@ -1,7 +1,10 @@
 """The main window: one tab per topic, menus for export, view, run and device, and a status bar.
 
-Pages are built the first time their tab is shown, and torch is imported only after the window has
-painted (in a background thread that also finds the device), so start-up costs what Qt costs.
+The window paints first and builds the page of the open tab just after, so start-up costs what Qt
+costs; other pages are built the first time their tab is shown. torch, scipy and triton load after
+the first paint (a background thread imports torch and finds the device). Closing tells every worker
+to stop and waits a moment for them, but never for a step still inside torch: the command line then
+ends the process (see ``explorer.cli.run``).
 """
 
 from __future__ import annotations
@@ -10,16 +13,18 @@ import contextlib
 import os
 import platform
 import threading
-from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui import export
-from explorer.ui.page import TopicPage
+from explorer.ui.runner import wait_for_workers
 from explorer.ui.settings import Settings
 from explorer.ui.theme import Theme, apply_to_application
-from explorer.ui.topic import BROKEN_TABS, TopicTab, tab_classes
+from explorer.ui.topic import BROKEN_TABS, TabInfo, TopicTab, tab_infos
+
+if TYPE_CHECKING:
+    from explorer.ui.page import TopicPage
 
 _found_device: tuple[bool, str] | None = None  # probed once per process: torch's answer cannot change
 
@@ -67,6 +72,8 @@ def probe_device() -> tuple[bool, str]:
 
 
 def versions(device_name: str) -> dict[str, str]:
+    from importlib import metadata
+
     from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
 
     found = {"Python": platform.python_version(), "Qt": QT_VERSION_STR, "PyQt6": PYQT_VERSION_STR}
@@ -85,18 +92,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings = settings
         self.headless = headless
         self.setWindowTitle("Loss-landscape explorer")
-        self.tab_classes: dict[str, type[TopicTab]] = {cls.name: cls for cls in tab_classes()}
+        self.topics: dict[str, TabInfo] = {info.name: info for info in tab_infos()}
         self.pages: dict[str, TopicPage] = {}
         self.cuda_available = False
         self.device_name = "probing…"
         self.theme = Theme(dark=settings["theme"] == "dark", presentation=settings["presentation"])
 
         self.tabs = QtWidgets.QTabWidget(documentMode=True)
-        for cls in self.tab_classes.values():
+        for info in self.topics.values():
             holder = QtWidgets.QWidget()
             QtWidgets.QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
-            holder.setProperty("topic", cls.name)
-            self.tabs.addTab(holder, cls.title)
+            holder.setProperty("topic", info.name)
+            self.tabs.addTab(holder, info.title)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
 
@@ -111,11 +118,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self._rates_timer.timeout.connect(self._show_rates)
         self._rates_timer.start()
         self._probe: DeviceProbe | None = None
+        self._closed = False
+        self._painted = False
+        self.play_on_start = False  # --play: the first page plays as soon as it has started
         if headless:  # an export runs where the window would: the same device, found before any page
             self._on_device_found(*probe_device())
 
         apply_to_application(QtWidgets.QApplication.instance(), self.theme)
-        self.select(settings["last_tab"] if settings["last_tab"] in self.tab_classes else self._first_name())
+        # the page itself is built on first use: after the first paint in a window, at once headless
+        remembered = settings["last_tab"] if settings["last_tab"] in self.topics else self._first_name()
+        self.tabs.setCurrentIndex(list(self.topics).index(remembered))
         self._update_device_label()
         for warning in settings.warnings:
             self.statusBar().showMessage(f"Settings: {warning}", 15000)
@@ -125,13 +137,20 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- pages --------------------------------------------------------------------------------
     def _first_name(self) -> str:
-        return next(iter(self.tab_classes))
+        return next(iter(self.topics))
+
+    @property
+    def tab_classes(self) -> dict[str, type[TopicTab]]:
+        """Every topic's view class by name (imports every view: exports of all tabs, tests)."""
+        return {name: info.load() for name, info in self.topics.items()}
 
     def page(self, name: str) -> TopicPage:
         """The page of topic ``name``, built on first use."""
         if name not in self.pages:
-            index = list(self.tab_classes).index(name)
-            page = TopicPage(self.tab_classes[name], headless=self.headless)
+            index = list(self.topics).index(name)
+            from explorer.ui.page import TopicPage  # after the first paint: its widgets cost ~15 ms to import
+
+            page = TopicPage(self.topics[name].load(), headless=self.headless)
             page.tab.device = self.resolved_device()
             page.note.set_open(self.settings["note_open"])
             page.note.sig_toggled.connect(self._on_note_toggled)
@@ -146,13 +165,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def select(self, name: str) -> TopicPage:
         page = self.page(name)
-        self.tabs.setCurrentIndex(list(self.tab_classes).index(name))
+        self.tabs.setCurrentIndex(list(self.topics).index(name))
         return page
 
     def _on_tab_changed(self, index: int) -> None:
         name = self.tabs.widget(index).property("topic")
-        page = self.page(name)
         self.settings["last_tab"] = name
+        if not (self._painted or self.headless or self.pages):
+            return  # before the first paint: the page is built just after it
+        page = self.page(name)
         for other in self.pages.values():
             if other is not page:
                 other.runner.pause()  # only the visible topic trains
@@ -161,9 +182,31 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
-        if not self.headless:  # heavy imports (scipy, torch) wait until the window has painted
-            QtCore.QTimer.singleShot(50, self.current_page().start)
+        if not self.headless and not self._painted:  # the page, then scipy and torch, once the window has painted
+            self.installEventFilter(self)
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if obj is self and event.type() == QtCore.QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            self.removeEventFilter(self)
+            QtCore.QTimer.singleShot(0, self._build_current_page)
             QtCore.QTimer.singleShot(300, self._probe_device)
+        return False
+
+    def _build_current_page(self) -> None:
+        if self._closed:
+            return
+        self.current_page()
+        QtCore.QTimer.singleShot(50, self._start_first_page)
+
+    def _start_first_page(self) -> None:
+        if self._closed:
+            return
+        page = self.current_page()
+        page.start()
+        if self.play_on_start and page.has_experiment:
+            self.play_on_start = False
+            page.play()
 
     # --- menus --------------------------------------------------------------------------------
     def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcut: str | None = None, **kw) -> QtGui.QAction:
@@ -289,6 +332,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- export -------------------------------------------------------------------------------
     def export_to(self, path: Path) -> list[Path]:
+        from explorer.ui import export
+
         page = self.current_page()
         return export.export_file(
             page.tab, path, caption=self.settings["caption"], step=page.runner.current_step or None
@@ -310,17 +355,23 @@ class MainWindow(QtWidgets.QMainWindow):
             self._report(lambda: self.export_all(Path(folder)))
 
     def export_all(self, folder: Path) -> list[Path]:
+        from explorer.ui import export
+
         written: list[Path] = []
-        for name in self.tab_classes:
+        for name in self.topics:
             page = self.page(name)
             written += export.export_everything(page.tab, folder, caption=self.settings["caption"])
         return written
 
     def _copy_image(self) -> None:
+        from explorer.ui import export
+
         export.copy_image(self.current_page().tab)
         self.statusBar().showMessage("Image copied to the clipboard", 5000)
 
     def _report(self, action) -> None:
+        from explorer.ui import export
+
         try:
             written = action()
         except export.ExportError as exc:
@@ -348,8 +399,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- closing ------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        """Stop every worker, save, remove temp files; wait a moment, never for a step inside torch."""
+        self._closed = True
+        self._rates_timer.stop()
         for page in self.pages.values():
             page.shutdown()
         if not self.headless:  # an export from the command line leaves the user's preferences alone
             self.settings.save()
+        from explorer.ui import export
+
+        export.remove_partial_files()
+        wait_for_workers(0.3)  # most workers end at their next frame; a long step is left behind
         super().closeEvent(event)

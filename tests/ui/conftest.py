@@ -25,5 +25,5 @@ def window(qtbot, settings):
 @pytest.fixture
 def saddle_page(qtbot, window):
     page = window.select("saddle")
-    qtbot.waitUntil(lambda: page.tab.landscape is not None and page.tab.frame is not None, timeout=15000)
+    qtbot.waitUntil(lambda: page.tab.landscape is not None and page.tab.frame is not None, timeout=60000)
     return page

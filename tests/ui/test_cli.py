@@ -81,7 +81,7 @@ def test_list_params_and_tabs(capsys):
 
 def test_aliases_expand_in_order():
     from explorer.ui.params import defaults
-    from explorer.ui.tabs.saddle import SaddleTab
+    from explorer.ui.tabs.saddle.view import SaddleTab
 
     pairs = cli.parse_assignments(SaddleTab, ["optimizer=adam,gd", "lr=0.05"], defaults(SaddleTab.parameters()))
     enabled = {k for k, v in pairs if v is True}

@@ -20,7 +20,7 @@ def settings(tmp_path):
 @pytest.fixture
 def page(qtbot, window):
     page = window.select("entropy")
-    qtbot.waitUntil(lambda: page.tab.info is not None and page.tab.split_plots.split is not None, timeout=10000)
+    qtbot.waitUntil(lambda: page.tab.info is not None and page.tab.split_plots.split is not None, timeout=60000)
     return page
 
 
@@ -207,7 +207,7 @@ def test_closing_while_hovering_is_quiet(qtbot, settings):
     win.resize(1400, 900)
     win.show()
     page = win.select("entropy")
-    qtbot.waitUntil(lambda: page.tab.info is not None, timeout=10000)
+    qtbot.waitUntil(lambda: page.tab.info is not None, timeout=60000)
     view = page.tab.view
     pos = QtCore.QPointF(view.mapFromScene(page.tab.info_plots.pq_panel.plot.vb.mapViewToScene(QtCore.QPointF(0, 0.5))))
     none = QtCore.Qt.MouseButton.NoButton

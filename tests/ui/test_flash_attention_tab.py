@@ -43,7 +43,7 @@ def page(qtbot, window, one_thread):
     page.start()  # a no-op when the window already started it
     page.jobs.cancel(quiet=True)  # the start-up sweep: each test measures what it needs
     assert page.jobs.wait(20000)
-    qtbot.waitUntil(lambda: page.tab.step_frame is not None, timeout=5000)
+    qtbot.waitUntil(lambda: page.tab.step_frame is not None, timeout=60000)
     return page
 
 
@@ -62,7 +62,7 @@ def _hover(qtbot, page, plot, x: float, y: float) -> str:
     """Move the mouse over (x, y) of ``plot`` (view coordinates) and return the readout's text."""
     before = page.tab.hover.text()
     plot.scene().sigMouseMoved.emit(plot.vb.mapViewToScene(QtCore.QPointF(x, y)))
-    qtbot.waitUntil(lambda: page.tab.hover.text() != before, timeout=2000)
+    qtbot.waitUntil(lambda: page.tab.hover.text() != before, timeout=60000)
     return page.tab.hover.text()
 
 
@@ -129,9 +129,9 @@ def test_a_sweep_can_be_cancelled_and_keeps_its_points(qtbot, page):
     page.apply_settings([("max_n", "4096")])
     tab = page.tab
     tab.measure()
-    qtbot.waitUntil(lambda: tab.sweep is not None and len(tab.sweep.measurements) >= 2, timeout=20000)
+    qtbot.waitUntil(lambda: tab.sweep is not None and len(tab.sweep.measurements) >= 2, timeout=60000)
     assert page.jobs.busy and page.progress.isVisible()
-    with qtbot.waitSignal(page.jobs.sig_cancelled, timeout=2000):
+    with qtbot.waitSignal(page.jobs.sig_cancelled, timeout=60000):
         page.progress.cancel.click()
     assert page.jobs.wait(20000)
     qtbot.wait(50)  # a late result would arrive as a queued signal: it must be ignored
@@ -174,15 +174,15 @@ def test_out_of_memory_is_marked_on_the_memory_plot(qtbot, page, monkeypatch):
 def test_step_through_reaches_softmax_qk_v(qtbot, page):
     page.apply_settings([("example_n", 12), ("example_d", 3), ("block_m", 4), ("block_n", 5), ("seed", 7)])
     tab, view = page.tab, page.tab.step_view
-    qtbot.waitUntil(lambda: tab.step_frame.config.n == 12 and tab.step_frame.step == 0, timeout=5000)
+    qtbot.waitUntil(lambda: tab.step_frame.config.n == 12 and tab.step_frame.step == 0, timeout=60000)
     view.next.click()
-    qtbot.waitUntil(lambda: tab.step_frame.step == 1, timeout=5000)
+    qtbot.waitUntil(lambda: tab.step_frame.step == 1, timeout=60000)
     assert page.params.value("view") == "sweep"  # a jump does not switch the view; Play does
     assert "query tile 0 (rows 0–3) × key tile 0 (keys 0–4)" in view.readout.text()
     page.reset()
-    qtbot.waitUntil(lambda: tab.step_frame.step == 0, timeout=5000)
+    qtbot.waitUntil(lambda: tab.step_frame.step == 0, timeout=60000)
     page.toggle_play()
-    qtbot.waitUntil(lambda: tab.step_frame.finished and page.runner.state == "finished", timeout=10000)
+    qtbot.waitUntil(lambda: tab.step_frame.finished and page.runner.state == "finished", timeout=60000)
     assert page.params.value("view") == "step"
     assert tab.step_frame.n_steps == 3 * 3
     from explorer.lab.attention import example_qkv
@@ -197,7 +197,7 @@ def test_step_through_reaches_softmax_qk_v(qtbot, page):
     assert tab.step_frame.max_abs_diff < 1e-14
     assert len(view.reached["m"].data) == 12 - 4 and len(view.current["m"].data) == 4
     view.previous.click()
-    qtbot.waitUntil(lambda: tab.step_frame.step == 8, timeout=5000)
+    qtbot.waitUntil(lambda: tab.step_frame.step == 8, timeout=60000)
     assert view.position.text() == "step 8 of 9" and view.next.isEnabled()
     text = _hover(qtbot, page, view.scores_plot, 10.5, 0.5)
     assert "S[0, 10] = qᵢ·kⱼ / √d" in text and f"{scores[0, 10]:.4g}" in text and "ℓ =" in text
@@ -206,9 +206,9 @@ def test_step_through_reaches_softmax_qk_v(qtbot, page):
 def test_causal_step_through_skips_tiles_right_of_the_diagonal(qtbot, page):
     page.apply_settings([("example_n", 16), ("block_m", 4), ("block_n", 4), ("causal", True)])
     tab = page.tab
-    qtbot.waitUntil(lambda: tab.step_frame.config.causal, timeout=5000)
+    qtbot.waitUntil(lambda: tab.step_frame.config.causal, timeout=60000)
     tab.step_view.slider.setValue(tab.step_frame.n_steps)  # the slider jumps where it is let go
-    qtbot.waitUntil(lambda: tab.step_frame.finished, timeout=5000)
+    qtbot.waitUntil(lambda: tab.step_frame.finished, timeout=60000)
     assert tab.step_frame.n_steps == 1 + 2 + 3 + 4
     assert tab.step_frame.max_abs_diff < 1e-14
     shown = tab.step_view.scores.image.image
@@ -256,9 +256,23 @@ def test_an_auto_sweep_follows_the_device_menu(qtbot, page):
     page.apply_settings([("device", "auto")])
     page.tab.device = "cuda"  # what the window does when the Device menu changes, or CUDA is found late
     assert page.jobs.busy
-    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=20000)
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=60000)
     assert "no CUDA GPU" in page.banner.text()  # this machine has none: the sweep says so and stops
     assert "The sweep stopped" in page.tab.sweep_view.status.text()
     page.apply_settings([("device", "cpu")])
     page.tab.device = "cpu"  # a fixed device: changing the menu does not start a sweep
     assert not page.jobs.busy
+
+
+def test_a_head_dim_of_one_the_listed_minimum_draws(qtbot, page):
+    """example_d = 1 once failed with "index 1 is out of bounds": a one-column heatmap has no neighbour."""
+    page.apply_settings([("example_n", 8), ("example_d", 1), ("block_m", 4), ("block_n", 4)])
+    tab, view = page.tab, page.tab.step_view
+    qtbot.waitUntil(lambda: tab.step_frame.config.d == 1, timeout=60000)
+    view.slider.setValue(tab.step_frame.n_steps)
+    qtbot.waitUntil(lambda: tab.step_frame.finished, timeout=60000)
+    assert page.banner.text() == ""
+    assert view.output.image.image.shape == (8, 1)
+    rect = view.output.image.mapRectToParent(view.output.image.boundingRect())
+    assert (rect.left(), rect.width()) == (0.0, 1.0)  # the one column spans [0, 1], like any other column
+    np.testing.assert_allclose(view.output.image.image[:, 0], tab.step_frame.exact[:, 0], atol=1e-6)

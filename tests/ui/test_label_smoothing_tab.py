@@ -32,7 +32,7 @@ def page(qtbot, window, one_thread):
     small = {"n_train": 200, "n_val": 300, "hidden": 32, "steps": 60, "steps_per_frame": 5}
     for key, value in small.items():
         page.params.set_value(key, value)
-    qtbot.waitUntil(lambda: page.tab.frame is not None and page.tab.frame.step == 0, timeout=15000)
+    qtbot.waitUntil(lambda: page.tab.frame is not None and page.tab.frame.step == 0, timeout=60000)
     return page
 
 
@@ -61,7 +61,7 @@ def test_fewer_classes_move_the_class_shown_and_a_bad_class_is_a_message(page):
 def test_training_runs_through_the_runner_and_shows_ece(qtbot, page):
     tab = page.tab
     page.toggle_play()
-    qtbot.waitUntil(lambda: tab.frame.step >= 30, timeout=20000)
+    qtbot.waitUntil(lambda: tab.frame.step >= 30, timeout=60000)
     page.toggle_play()
     frame = tab.frame
     labels = [label.text for _, label in tab.calibration_plots.rel_panel.legend.items]
@@ -82,7 +82,7 @@ def test_training_runs_through_the_runner_and_shows_ece(qtbot, page):
 def test_exports_png_svg_csv_json(qtbot, window, page, tmp_path):
     tab = page.tab
     page.step()
-    qtbot.waitUntil(lambda: tab.frame.step >= 5, timeout=10000)
+    qtbot.waitUntil(lambda: tab.frame.step >= 5, timeout=60000)
     [png] = window.export_to(tmp_path / "x.png")
     assert QtGui.QImage(str(png)).width() == 2 * tab.width()
     svgs = {p.name for p in window.export_to(tmp_path / "x.svg")}

@@ -36,13 +36,13 @@ def page(qtbot, window, one_thread):
     page = window.select("residual")
     page.start()
     page.apply_settings(SMALL)
-    qtbot.waitUntil(lambda: page.tab.frame is not None and page.tab.frame.depths == (4, 8, 16), timeout=10000)
+    qtbot.waitUntil(lambda: page.tab.frame is not None and page.tab.frame.depths == (4, 8, 16), timeout=60000)
     return page
 
 
 def _play_until(qtbot, page, step: int) -> None:
     page.toggle_play()
-    qtbot.waitUntil(lambda: page.tab.frame.step >= step, timeout=15000)
+    qtbot.waitUntil(lambda: page.tab.frame.step >= step, timeout=60000)
     if page.runner.state == "playing":
         page.toggle_play()
 
@@ -70,7 +70,7 @@ def test_training_draws_curves_ratios_and_boundaries(qtbot, window, page):
     assert tab.boundaries.panels["residual"].plot.titleLabel.text == "Residual 4"
     page.apply_settings([("norm", "none"), ("lr", 10.0)])  # no normalization, a huge step: it must blow up
     page.toggle_play()
-    qtbot.waitUntil(lambda: page.runner.state == "failed", timeout=15000)
+    qtbot.waitUntil(lambda: page.runner.state == "failed", timeout=60000)
     text = page.banner.text()
     assert text.startswith("Diverged:") and " at step " in text and "smaller learning rate" in text
 
@@ -84,8 +84,8 @@ def test_landscape_of_the_current_nets_centre_is_the_models_loss(qtbot, page):
         tab.landscapes.pair is None and "“Landscape of the current nets”" in tab.landscapes.hints["plain"].toPlainText()
     )
     qtbot.mouseClick(tab.landscape_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.landscapes.pair is not None and tab.landscapes.pair.complete, timeout=15000)
-    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=5000)  # the job reports its end just after its last grid
+    qtbot.waitUntil(lambda: tab.landscapes.pair is not None and tab.landscapes.pair.complete, timeout=60000)
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=60000)  # the job reports its end just after its last grid
     pair = tab.landscapes.pair
     assert pair.step == frame.step and pair.depth == 16 and pair.losses[0].shape == (11, 11)
     X, y = torch.tensor(frame.points), torch.tensor(frame.labels)
@@ -102,7 +102,7 @@ def test_landscape_of_the_current_nets_centre_is_the_models_loss(qtbot, page):
     page.params.set_value("loss_cap", 0.5)  # a finished landscape is redrawn, not recomputed
     assert not page.jobs.busy and tab.landscapes.pair.color_range[1] == pytest.approx(np.log10(0.5))
     page.params.set_value("resolution", "101")  # the same nets on a long grid: it can be cancelled half way
-    qtbot.waitUntil(lambda: len(tab.landscapes.pair.alphas) == 101, timeout=15000)
+    qtbot.waitUntil(lambda: len(tab.landscapes.pair.alphas) == 101, timeout=60000)
     qtbot.mouseClick(page.progress.cancel, QtCore.Qt.MouseButton.LeftButton)
     assert not page.jobs.busy and not page.progress.isVisible() and page.jobs.wait(5000)
     qtbot.wait(50)
@@ -112,12 +112,12 @@ def test_landscape_of_the_current_nets_centre_is_the_models_loss(qtbot, page):
 def test_landscape_at_the_end_of_training_exports_and_goes_on_reset(qtbot, window, page, tmp_path):
     tab = page.tab
     page.toggle_play()
-    qtbot.waitUntil(lambda: page.runner.state == "finished", timeout=15000)
+    qtbot.waitUntil(lambda: page.runner.state == "finished", timeout=60000)
     assert tab.frame.step == 40  # the parameter's last step
     first = tab.frame.plain_losses[:, 0].copy()
     # the last partial result completes the grid a moment before the job reports that it finished
-    qtbot.waitUntil(lambda: tab.landscapes.pair is not None and tab.landscapes.pair.complete, timeout=15000)
-    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=5000)
+    qtbot.waitUntil(lambda: tab.landscapes.pair is not None and tab.landscapes.pair.complete, timeout=60000)
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=60000)
     assert tab.landscapes.pair.step == 40 and not page.progress.isVisible()  # started by itself
     [png] = window.export_to(tmp_path / "r.png")
     assert QtGui.QImage(str(png)).width() == 2 * tab.width()
@@ -133,6 +133,6 @@ def test_landscape_at_the_end_of_training_exports_and_goes_on_reset(qtbot, windo
     data = json.loads(doc.read_text())
     assert data["parameters"]["depths"] == "4,8,16" and len(data["tables"]["branch_ratios"]["ratio"]) > 0
     page.reset()  # new nets: the old landscape goes; the same seed starts from the same weights
-    qtbot.waitUntil(lambda: tab.frame.step == 0, timeout=5000)
+    qtbot.waitUntil(lambda: tab.frame.step == 0, timeout=60000)
     assert tab.landscapes.pair is None and tab.landscapes.maps["plain"].image.image is None
     np.testing.assert_array_equal(tab.frame.plain_losses[:, 0], first)

@@ -1,8 +1,9 @@
 """Entropy: surprise, cross-entropy and KL, Huffman compression, and a decision-tree split.
 
-``view`` is the registered tab; the panels, the draggable bars and the number formatting sit beside it.
+``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
+holds :class:`EntropyTab`, and the modules beside it its panels, parameters and readouts.
 """
 
-from explorer.ui.tabs.entropy.view import EntropyTab
+from explorer.ui.topic import TabInfo
 
-__all__ = ["EntropyTab"]
+TAB = TabInfo(name="entropy", title="Entropy", order=70, live=False, view="EntropyTab")

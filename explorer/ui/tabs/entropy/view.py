@@ -20,7 +20,14 @@ from explorer.ui.tabs.entropy.bars import lift
 from explorer.ui.tabs.entropy.compression_panel import CompressionPanel
 from explorer.ui.tabs.entropy.formatting import bits, num, readout_label
 from explorer.ui.tabs.entropy.information_panels import InformationPanels
-from explorer.ui.tabs.entropy.parameters import COINS, FEATURE_NAMES, FEATURES, SHAPES, entropy_parameters
+from explorer.ui.tabs.entropy.parameters import (
+    COINS,
+    FEATURE_NAMES,
+    FEATURES,
+    SHAPES,
+    check_values,
+    entropy_parameters,
+)
 from explorer.ui.tabs.entropy.split_panels import SplitPanels
 from explorer.ui.tabs.entropy.tables import entropy_tables, split_tables
 from explorer.ui.theme import Theme
@@ -31,14 +38,15 @@ from explorer.ui.widgets.plots import HoverReadout
 
 @register
 class EntropyTab(TopicTab):
-    name = "entropy"
-    title = "Entropy"
-    order = 70
     summary = "Drag the bars of p or q: entropy, cross-entropy, KL and the Huffman code follow at once."
 
     @classmethod
     def parameters(cls) -> list[Param]:
         return entropy_parameters()
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
+        check_values(values, given)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

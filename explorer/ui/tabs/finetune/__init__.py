@@ -1,5 +1,9 @@
-"""The fine-tuning tab (registered on import): view, network diagram, plots, parameters, readouts."""
+"""Fine-tuning: a pretrained CNN adapted to a new task six ways, frozen and trainable layers shown live.
 
-from explorer.ui.tabs.finetune.view import FinetuneTab
+``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
+holds :class:`FinetuneTab`, and the modules beside it its panels, parameters and readouts.
+"""
 
-__all__ = ["FinetuneTab"]
+from explorer.ui.topic import TabInfo
+
+TAB = TabInfo(name="finetune", title="Fine-tuning", order=40, live=True, view="FinetuneTab")

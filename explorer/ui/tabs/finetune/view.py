@@ -22,8 +22,9 @@ from PyQt6 import QtCore, QtWidgets
 
 from explorer.lab import finetune
 from explorer.lab.finetune import FinetuneFrame, KSweep, Pretrained
+from explorer.lab.protocol import ExperimentFactory
 from explorer.ui.params import Param, ParamPanel
-from explorer.ui.runner import ExperimentFactory, JobRunner
+from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.finetune import describe
 from explorer.ui.tabs.finetune.pages import HEADLINES, InsidePage, SweepPage, TrainingPage
 from explorer.ui.tabs.finetune.params import (
@@ -31,6 +32,7 @@ from explorer.ui.tabs.finetune.params import (
     SOURCE_KEYS,
     VIEW_CHOICES,
     VIEW_LABELS,
+    check_values,
     finetune_config,
     parameters,
     pretrain_config,
@@ -63,9 +65,6 @@ def _label(text: str = "") -> QtWidgets.QLabel:
 
 @register
 class FinetuneTab(TopicTab):
-    name = "finetune"
-    title = "Fine-tuning"
-    order = 40
     summary = (
         "A network pretrained on digits learns six new shapes from 5 images each. Press Space: which layers "
         "should it retrain? The bar above the plots switches to inside the network and the k-sweep."
@@ -74,6 +73,10 @@ class FinetuneTab(TopicTab):
     @classmethod
     def parameters(cls) -> list[Param]:
         return parameters()
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
+        check_values(values, given)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

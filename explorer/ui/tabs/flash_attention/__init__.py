@@ -1,5 +1,9 @@
-"""FlashAttention: measured memory and time as N grows, the paper's IO model, and the online softmax tile by tile."""
+"""FlashAttention: measured memory and time as N grows, the paper's IO model, and the online softmax tile by tile.
 
-from explorer.ui.tabs.flash_attention.tab import FlashAttentionTab
+``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
+holds :class:`FlashAttentionTab`, and the modules beside it its panels, parameters and readouts.
+"""
 
-__all__ = ["FlashAttentionTab"]
+from explorer.ui.topic import TabInfo
+
+TAB = TabInfo(name="flash_attention", title="FlashAttention", order=30, live=True, view="FlashAttentionTab")

@@ -16,8 +16,9 @@ import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
 from explorer.lab import attention, attention_steps
+from explorer.lab.protocol import ExperimentFactory
 from explorer.ui.params import Param
-from explorer.ui.runner import ExperimentFactory, JobRunner
+from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.flash_attention.step_view import StepView
 from explorer.ui.tabs.flash_attention.sweep_view import SweepView
 from explorer.ui.tabs.flash_attention.text import WARN, label
@@ -96,9 +97,6 @@ def _other_params() -> list[Param]:
 
 @register
 class FlashAttentionTab(TopicTab):
-    name = "flash_attention"
-    title = "FlashAttention"
-    order = 30
     frames_per_second = 2  # one tile every half second: slow enough to follow m and l
     summary = (
         "The sweep measures memory and time as N grows (Measure again; Cancel below). View 2 walks the online "

@@ -1,8 +1,9 @@
 """Label smoothing: one-hot against smoothed targets, in theory and in two twin networks trained live.
 
-``view`` is the registered tab; one module per row of panels, the summary table and the export beside it.
+``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
+holds :class:`LabelSmoothingTab`, and the modules beside it its panels, parameters and readouts.
 """
 
-from explorer.ui.tabs.label_smoothing.view import LabelSmoothingTab
+from explorer.ui.topic import TabInfo
 
-__all__ = ["LabelSmoothingTab"]
+TAB = TabInfo(name="label_smoothing", title="Label smoothing", order=80, live=True, view="LabelSmoothingTab")

@@ -14,11 +14,11 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.lab import smoothing
+from explorer.lab.protocol import ExperimentFactory
 from explorer.ui.params import Param
-from explorer.ui.runner import ExperimentFactory
 from explorer.ui.tabs.label_smoothing.calibration_panels import CalibrationPanels
 from explorer.ui.tabs.label_smoothing.geometry_panels import GeometryPanels
-from explorer.ui.tabs.label_smoothing.parameters import smoothing_parameters
+from explorer.ui.tabs.label_smoothing.parameters import check_smoothing_values, smoothing_parameters
 from explorer.ui.tabs.label_smoothing.summary_table import SummaryTable
 from explorer.ui.tabs.label_smoothing.tables import theory_tables, training_tables
 from explorer.ui.tabs.label_smoothing.theory_panels import Q_GRID, TheoryPanels
@@ -31,14 +31,15 @@ from explorer.ui.widgets.plots import HoverReadout
 
 @register
 class LabelSmoothingTab(TopicTab):
-    name = "label_smoothing"
-    title = "Label smoothing"
-    order = 80
     summary = "Press Play: two identical networks train, one on one-hot targets, one on smoothed targets."
 
     @classmethod
     def parameters(cls) -> list[Param]:
         return smoothing_parameters()
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
+        check_smoothing_values(values, given)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

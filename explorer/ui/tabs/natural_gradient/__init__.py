@@ -1,8 +1,9 @@
 """Natural gradient: steps measured by the Fisher metric, their invariance, and what the Fisher costs.
 
-``view`` is the registered tab; each of its three views (invariance, race, cost) is a page of its own.
+``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
+holds :class:`NaturalGradientTab`, and the modules beside it its panels, parameters and readouts.
 """
 
-from explorer.ui.tabs.natural_gradient.view import NaturalGradientTab
+from explorer.ui.topic import TabInfo
 
-__all__ = ["NaturalGradientTab"]
+TAB = TabInfo(name="natural_gradient", title="Natural gradient", order=60, live=True, view="NaturalGradientTab")

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
 
+from explorer.lab.protocol import ExperimentFactory
 from explorer.ui.params import Param
-from explorer.ui.runner import ExperimentFactory, JobRunner
+from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.natural_gradient.cost_page import CostPage
 from explorer.ui.tabs.natural_gradient.invariance_page import InvariancePage
 from explorer.ui.tabs.natural_gradient.parameters import VIEW_TITLES, VIEWS, natural_gradient_parameters
@@ -45,9 +46,6 @@ HEADLINES = {
 
 @register
 class NaturalGradientTab(TopicTab):
-    name = "natural_gradient"
-    title = "Natural gradient"
-    order = 60
     summary = (
         "Press Space: the Gaussian fit and the training race run together. The bar above the plots switches "
         "between invariance, the race and the measured cost."

@@ -1,5 +1,9 @@
-"""Residual networks: the view is a package of its parameters, its landscape panels and the tab itself."""
+"""Residual networks: plain and residual nets at several depths, their block ratios, boundaries and landscapes.
 
-from explorer.ui.tabs.residual.view import ResidualTab
+``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
+holds :class:`ResidualTab`, and the modules beside it its panels, parameters and readouts.
+"""
 
-__all__ = ["ResidualTab"]
+from explorer.ui.topic import TabInfo
+
+TAB = TabInfo(name="residual", title="Residual networks", order=10, live=True, view="ResidualTab")

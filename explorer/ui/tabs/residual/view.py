@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.runner import ExperimentFactory
+from explorer.lab.protocol import ExperimentFactory
 from explorer.ui.tabs.residual import params
 from explorer.ui.tabs.residual.boundary_view import BoundaryPanels
 from explorer.ui.tabs.residual.landscape_view import NO_GL_TEXT, LandscapePanels, SurfaceView, gl_available
@@ -35,9 +35,6 @@ _DISPLAY = ("shown", "resolution", "span", "landscape_seed", "loss_cap", "auto_l
 
 @register
 class ResidualTab(TopicTab):
-    name = "residual"
-    title = "Residual networks"
-    order = 10
     summary = "Press Play: plain and residual nets of 8, 20 and 56 blocks train on the same batches."
 
     @classmethod

@@ -9,8 +9,8 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.lab import optim, saddle, surfaces
+from explorer.lab.protocol import ExperimentFactory
 from explorer.ui.params import Param
-from explorer.ui.runner import ExperimentFactory
 from explorer.ui.topic import Alias, Table, TopicTab, register
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HeatmapPanel, HoverReadout, new_plot
@@ -49,9 +49,6 @@ def _optimizer_params() -> list[Param]:
 
 @register
 class SaddleTab(TopicTab):
-    name = "saddle"
-    title = "Saddle points"
-    order = 50
     summary = "Click the surface to choose where every optimizer starts; press Space to race them."
 
     @classmethod

@@ -1,9 +1,9 @@
 """VGG vs ResNet: vanishing gradients in a plain net and their absence in its residual twin.
 
-``view`` is the registered tab; the shared-scale heatmaps, the depth-sweep panel, the parameters and
-the readout texts sit beside it.
+``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
+holds :class:`VanishingTab`, and the modules beside it its panels, parameters and readouts.
 """
 
-from explorer.ui.tabs.vanishing.view import VanishingTab
+from explorer.ui.topic import TabInfo
 
-__all__ = ["VanishingTab"]
+TAB = TabInfo(name="vanishing", title="VGG vs ResNet", order=20, live=True, view="VanishingTab")

@@ -15,8 +15,9 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
+from explorer.lab.protocol import ExperimentFactory
 from explorer.ui.params import Param
-from explorer.ui.runner import ExperimentFactory, JobRunner
+from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.vanishing import params
 from explorer.ui.tabs.vanishing.heatmaps import NETS, ZERO_MARK, LayerHeatmaps, format_norm, layer_ticks
 from explorer.ui.tabs.vanishing.readout import (
@@ -46,9 +47,6 @@ _BAR_TICKS = {"input": "in", "output": "out"}  # centred under the first and las
 
 @register
 class VanishingTab(TopicTab):
-    name = "vanishing"
-    title = "VGG vs ResNet"
-    order = 20
     summary = (
         "Press Play: a plain and a residual net with the same settings train side by side. With sigmoid and "
         "no normalization the plain net's lower layers stay dark: their gradient has vanished."
@@ -57,6 +55,10 @@ class VanishingTab(TopicTab):
     @classmethod
     def parameters(cls) -> list[Param]:
         return params.parameters()
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
+        params.check_values(values, given)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

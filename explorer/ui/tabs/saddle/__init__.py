@@ -1,0 +1,9 @@
+"""Saddle points: optimizers racing across 2-D surfaces, their critical points found and classified.
+
+``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
+holds :class:`SaddleTab`, and the modules beside it its panels, parameters and readouts.
+"""
+
+from explorer.ui.topic import TabInfo
+
+TAB = TabInfo(name="saddle", title="Saddle points", order=50, live=True, view="SaddleTab")
