@@ -37,9 +37,11 @@ TARGET_FPS, TARGET_GAP_MEDIAN_MS, TARGET_GAP_P99_MS = 15.0, 16.0, 50.0
 
 
 def _pump(app, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 10)
+    """Run the real event loop for ``seconds``: it sleeps when idle, as ``app.exec()`` does (a loop of
+    ``processEvents`` would spin and hold Python's interpreter lock against the training thread)."""
+    loop = QtCore.QEventLoop()
+    QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
 
 
 def _wait_ready(app, page, limit_s: float = 300.0) -> float:
@@ -49,7 +51,7 @@ def _wait_ready(app, page, limit_s: float = 300.0) -> float:
     page.runner.sig_frame.connect(frames.append)
     page.start()
     while time.perf_counter() - start < limit_s:
-        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        _pump(app, 0.05)
         waiting = type(frames[-1]).__name__ == "Waiting" if frames else True
         if not page.jobs.busy and not waiting:
             break

@@ -143,7 +143,7 @@ class FinetuneConfig:
     batch_size: int = 16
     epochs: int = 50
     steps_per_frame: int = 2
-    cka_every: int = 5  # frames between two CKA measurements (the last frame always has one)
+    cka_every: int = 5  # evaluations (every steps_per_frame steps) between two CKA measurements; the last has one
     seed: int = 0  # target data, classifier (and scratch) initialisation, minibatch order
     device: str = "cpu"
 

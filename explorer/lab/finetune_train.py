@@ -282,6 +282,7 @@ def run_strategies(cfg: FinetuneConfig, pretrained: Pretrained | None = None) ->
     first_loss = float(np.mean([learner.history.values()[-1, 2] for learner in learners]))
     clock.advance(0, (yield frame(0, first_loss, cka_epoch)))
     perm = torch.zeros(0, dtype=torch.int64)
+    last_eval, evaluations = 0, 0
     for step in range(total):
         if step % spe == 0:
             perm = torch.randperm(len(task.x), generator=order).to(device)
@@ -296,12 +297,16 @@ def run_strategies(cfg: FinetuneConfig, pretrained: Pretrained | None = None) ->
         if not clock.due(done):
             continue
         loss = float(np.mean([learner.check(done) for learner in learners]))
-        for learner in learners:
-            learner.evaluate(task, done / spe)
-        if reference and (clock.frames % cfg.cka_every == 0 or done == total):
+        # evaluation every steps_per_frame *steps*, not frames: a frame of the window's time budget may
+        # be one step, and six evaluations cost more than the step itself
+        if done - last_eval >= cfg.steps_per_frame or done == total:
+            last_eval, evaluations = done, evaluations + 1
             for learner in learners:
-                learner.measure_cka(task, reference)
-            cka_epoch = done / spe
+                learner.evaluate(task, done / spe)
+            if reference and (evaluations % cfg.cka_every == 0 or done == total):
+                for learner in learners:
+                    learner.measure_cka(task, reference)
+                cka_epoch = done / spe
         clock.advance(done, (yield frame(done, loss, cka_epoch)))
 
 

@@ -5,10 +5,11 @@ A *live experiment* is a generator ``run(cfg)`` built from a frozen config datac
 later ``yield`` is a small frame after a few more steps. Each frame has an integer ``step`` and, where
 one exists, a float ``loss``. A training run that diverges raises :class:`Diverged` with the step.
 
-How many steps lie between two frames is the driver's choice: it may ``send`` an :class:`Advance`
-into the generator (``frame = gen.send(Advance(steps=40))``); plain iteration sends ``None``, which
-keeps the config's own cadence. The window asks for as many steps as fit a time budget, so a slow
-model still draws smoothly; a headless run asks never to pass the step it exports. The training
+How many steps lie between two frames is partly the driver's choice: it may ``send`` an
+:class:`Advance` into the generator (``frame = gen.send(Advance(steps=4))``); plain iteration sends
+``None``, which keeps the config's own cadence. The window asks for as many steps as fit a time
+budget (never more than the cadence), so a slow model still draws smoothly; a headless run asks
+never to pass the step it exports. The training
 itself never depends on the split: the state after N steps is the same however it was cut into frames.
 
 A *job* is a generator for one-shot work (a sweep, a landscape grid). It yields :class:`Progress`
@@ -43,8 +44,10 @@ Job = Generator[Progress, None, T]
 
 @dataclass(frozen=True)
 class Advance:
-    """What a driver sends into a live experiment: the next frame comes after ``steps`` more steps
-    (None: the config's own cadence), and never after step ``stop_at`` (None: no limit)."""
+    """What a driver sends into a live experiment: the next frame comes after at most ``steps`` more
+    steps (None: the config's own cadence, ``steps_per_frame``, which also caps ``steps``), and never
+    after step ``stop_at`` (None: no limit). The cap keeps a fast run at the pace its config sets;
+    a slow one gets fewer steps per frame, so it still draws often."""
 
     steps: int | None = None
     stop_at: int | None = None
@@ -76,7 +79,7 @@ class FrameClock:
     def advance(self, step: int, request: Advance | None) -> int:
         """Schedule the frame after the one just yielded at ``step``; return the steps until it."""
         self.frames += 1
-        steps = self.every if request is None or request.steps is None else max(1, int(request.steps))
+        steps = self.every if request is None or request.steps is None else max(1, min(self.every, request.steps))
         self.next = step + steps
         if request is not None and request.stop_at is not None and request.stop_at > step:
             self.next = min(self.next, request.stop_at)

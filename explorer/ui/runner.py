@@ -2,11 +2,12 @@
 
 :class:`ExperimentRunner` runs a live experiment (see ``explorer.lab.protocol``) in a QThread with
 play / pause / step / reset. While playing, each frame gets a time budget (about 1/30 s of compute)
-and the runner asks the experiment for as many steps as fit it, so a slow model still draws smoothly
-and a fast one is not throttled by drawing. The GUI gets only the *latest* frame, at most ~30 times a
-second. :class:`JobRunner` runs one-shot jobs with progress and Cancel. Both turn any exception, a
-non-finite loss or an out-of-memory into a one-line message naming the step; the Qt-free half of that
-(``describe_failure``, ``check_frame``, ``run_sync``) lives in the lab's protocol.
+and the runner asks the experiment for as many steps as fit it, up to the config's steps per frame,
+so a slow model still draws smoothly and a fast one keeps its pace. The GUI gets only the *latest*
+frame, at most ~30 times a second. :class:`JobRunner` runs one-shot jobs with progress and Cancel.
+Both turn any exception, a non-finite loss or an out-of-memory into a one-line message naming the
+step; the Qt-free half of that (``describe_failure``, ``check_frame``, ``run_sync``) lives in the
+lab's protocol.
 
 A hand-written QThread (rather than superqt's ``thread_worker``) because Step needs "run exactly
 one more frame, then pause", pacing needs an interruptible sleep, and Close must never wait on a
@@ -59,14 +60,15 @@ def wait_for_workers(timeout_s: float) -> bool:
     return True
 
 
-def steps_for_budget(current: int, steps: int, seconds: float, budget: float) -> int:
-    """Steps for the next frame: the last frame ran ``steps`` in ``seconds``; aim its compute at ``budget``.
+def steps_for_budget(steps: int, seconds: float, budget: float) -> int:
+    """Steps to ask for next: the last frame ran ``steps`` in ``seconds``; aim its compute at ``budget``.
 
     It moves by at most a factor of two a frame, so one slow frame (a decision boundary, a garbage
-    collection) does not swing the next one, and it stays between 1 and ``MAX_STEPS_PER_FRAME``.
+    collection) does not swing the next one, and it stays between 1 and ``MAX_STEPS_PER_FRAME``. The
+    experiment caps the answer at its own steps per frame, so a fast run keeps the pace its config sets.
     """
     wanted = steps * budget / seconds
-    return int(min(MAX_STEPS_PER_FRAME, max(1, min(2 * current, max(current / 2, wanted)))))
+    return int(min(MAX_STEPS_PER_FRAME, max(1, min(2 * steps, max(steps / 2, wanted)))))
 
 
 class _ExperimentThread(QtCore.QThread):
@@ -149,7 +151,7 @@ class _ExperimentThread(QtCore.QThread):
     def _fit_budget(self, steps: int, seconds: float, max_fps: float) -> None:
         if steps > 0 and seconds > 0:
             budget = min(FRAME_BUDGET_S, 1.0 / max_fps)
-            self.steps_per_frame = steps_for_budget(self.steps_per_frame or steps, steps, seconds, budget)
+            self.steps_per_frame = steps_for_budget(steps, seconds, budget)
 
     def run(self) -> None:
         generator = None

@@ -41,7 +41,9 @@ def test_frame_clock_honours_cadence_requests_and_the_last_step() -> None:
     clock = FrameClock(every=5, last=12)
     assert clock.due(0)
     assert clock.advance(0, None) == 5 and not clock.due(4) and clock.due(5)
-    assert clock.advance(5, Advance(steps=40)) == 7  # capped by the run's last step
+    assert clock.advance(5, Advance(steps=40)) == 5  # never more than the config's cadence
+    assert clock.advance(10, Advance(steps=4)) == 2  # nor past the run's last step
+    assert clock.advance(2, Advance(steps=3)) == 3  # fewer when asked
     assert clock.advance(2, Advance(steps=40, stop_at=6)) == 4
     assert clock.advance(0, Advance(steps=0)) == 1  # never zero steps: a frame always moves on
     with pytest.raises(ValueError, match="at least 1"):
@@ -49,14 +51,14 @@ def test_frame_clock_honours_cadence_requests_and_the_last_step() -> None:
 
 
 def test_saddle_paths_do_not_depend_on_the_split() -> None:
-    cfg = saddle.SaddleConfig(surface="monkey_saddle", steps=60, steps_per_frame=4)
+    cfg = saddle.SaddleConfig(surface="monkey_saddle", steps=60, steps_per_frame=20)
     even, uneven = _both(lambda: saddle.run(cfg), 37)
     for name in cfg.optimizers:
         np.testing.assert_array_equal(even.paths[name], uneven.paths[name])
 
 
 def test_gradflow_training_does_not_depend_on_the_split() -> None:
-    cfg = gradflow.GradFlowConfig(depth=6, width=8, n_points=128, batch_size=32, steps_per_frame=5, device="cpu")
+    cfg = gradflow.GradFlowConfig(depth=6, width=8, n_points=128, batch_size=32, steps_per_frame=20, device="cpu")
     even, uneven = _both(lambda: gradflow.run(cfg), 23)
     for net in ("plain", "residual"):
         a, b = getattr(even, net), getattr(uneven, net)
@@ -66,7 +68,9 @@ def test_gradflow_training_does_not_depend_on_the_split() -> None:
 
 
 def test_residual_weights_do_not_depend_on_the_split() -> None:
-    cfg = residual.ResidualConfig(depths=(2, 4), width=8, n_points=128, batch_size=32, grid=8, device="cpu")
+    cfg = residual.ResidualConfig(
+        depths=(2, 4), width=8, n_points=128, batch_size=32, grid=8, steps_per_frame=20, device="cpu"
+    )
     even, uneven = _both(lambda: residual.run(cfg), 29)
     for pair_a, pair_b in zip(even.checkpoint.weights, uneven.checkpoint.weights, strict=True):
         for a, b in zip(pair_a, pair_b, strict=True):
@@ -75,16 +79,16 @@ def test_residual_weights_do_not_depend_on_the_split() -> None:
 
 
 def test_natural_gradient_race_and_fit_do_not_depend_on_the_split() -> None:
-    race = fisher_race.RaceConfig(n_points=64, width=8, batch_size=16, max_steps=40, steps_per_frame=4)
+    race = fisher_race.RaceConfig(n_points=64, width=8, batch_size=16, max_steps=40, steps_per_frame=20)
     even, uneven = _both(lambda: fisher_race.run(race), 19)
     np.testing.assert_allclose(even.losses[:, -1], uneven.losses[:, -1], rtol=1e-12, equal_nan=True)
-    fit = gaussian_fit.GaussianFitConfig(n_steps=50, steps_per_frame=6)
+    fit = gaussian_fit.GaussianFitConfig(n_steps=50, steps_per_frame=20)
     even, uneven = _both(lambda: gaussian_fit.run(fit), 31)
     np.testing.assert_array_equal(even.parameter_paths, uneven.parameter_paths)
 
 
 def test_label_smoothing_twins_do_not_depend_on_the_split() -> None:
-    cfg = smoothing.SmoothingConfig(n_train=100, n_val=100, hidden=16, steps=40, steps_per_frame=10)
+    cfg = smoothing.SmoothingConfig(n_train=100, n_val=100, hidden=16, steps=40, steps_per_frame=20)
     even, uneven = _both(lambda: smoothing.run(cfg), 27)
     assert even.one_hot.train_loss == uneven.one_hot.train_loss
     assert even.smoothed.val_nll == uneven.smoothed.val_nll

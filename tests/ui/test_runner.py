@@ -1,10 +1,11 @@
+import itertools
 import math
 import time
 from dataclasses import dataclass
 
 import pytest
 
-from explorer.lab.protocol import Diverged, FrameClock, Progress
+from explorer.lab.protocol import Advance, Diverged, FrameClock, Progress
 from explorer.ui.runner import (
     MAX_STEPS_PER_FRAME,
     ExperimentRunner,
@@ -100,34 +101,40 @@ def test_run_sync_reports_failure_instead_of_raising():
     assert frame.step == 10 and failure is None
 
 
-def scheduled(limit=10_000):
-    """A run that honours the driver's requests, as the lab experiments do."""
+def scheduled(requests, limit=10_000):
+    """A run that honours the driver's requests, as the lab experiments do, and records them."""
 
     def factory():
         clock = FrameClock(every=3)
         for step in range(limit + 1):
             if clock.due(step):
-                clock.advance(step, (yield Frame(step)))
+                request = yield Frame(step)
+                requests.append(request)
+                clock.advance(step, request)
 
     return factory
 
 
-def test_step_uses_the_configs_cadence_and_play_asks_for_more(qtbot, runner):
-    runner.load(scheduled())
-    qtbot.waitUntil(lambda: bool(runner.frames), timeout=30000)
+def test_step_uses_the_configs_cadence_and_play_a_time_budget(qtbot, runner):
+    requests = []
+    runner.load(scheduled(requests))
+    qtbot.waitUntil(lambda: bool(runner.frames), timeout=60000)
     runner.step()
-    qtbot.waitUntil(lambda: runner.frames[-1].step == 3, timeout=30000)  # Step: the config's 3 steps
+    qtbot.waitUntil(lambda: runner.frames[-1].step == 3, timeout=60000)  # Step: the config's 3 steps
+    assert requests == [Advance()]
     runner.play()
-    # a frame of this run costs next to nothing: the budget asks for ever more steps per frame
-    qtbot.waitUntil(lambda: runner.frames[-1].step - runner.frames[-2].step > 3, timeout=30000)
+    qtbot.waitUntil(lambda: len(requests) > 3, timeout=60000)
     runner.pause()
+    assert all(r.steps is not None for r in requests[2:])  # after the first, each frame asks for a count
+    steps = [f.step for f in runner.frames]
+    assert all(b - a <= 3 for a, b in itertools.pairwise(steps))  # never past the config's cadence
 
 
 def test_the_budget_aims_at_its_time_and_moves_gently():
-    assert steps_for_budget(current=10, steps=10, seconds=0.1, budget=0.05) == 5  # twice too slow: half
-    assert steps_for_budget(current=10, steps=10, seconds=0.001, budget=0.05) == 20  # far too fast: double
-    assert steps_for_budget(current=1, steps=1, seconds=10.0, budget=0.05) == 1  # never below one step
-    assert steps_for_budget(current=10**6, steps=10**6, seconds=1e-9, budget=1.0) == MAX_STEPS_PER_FRAME
+    assert steps_for_budget(steps=10, seconds=0.1, budget=0.05) == 5  # twice too slow: half
+    assert steps_for_budget(steps=10, seconds=0.001, budget=0.05) == 20  # far too fast: double
+    assert steps_for_budget(steps=1, seconds=10.0, budget=0.05) == 1  # never below one step
+    assert steps_for_budget(steps=10**6, seconds=1e-9, budget=1.0) == MAX_STEPS_PER_FRAME
 
 
 def test_a_failed_job_is_delivered_before_busy_turns_false(qtbot):
