@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from explorer.lab.attention import INTERPRETER_MAX_N
+from explorer.lab.flash_attention.attention import INTERPRETER_MAX_N
 from kernels import attention
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -27,9 +27,9 @@ import numpy as np
 import torch
 from machine import write
 
-from explorer.lab import finetune
-from explorer.lab.finetune_train import Learner, target_task
-from explorer.lab.protocol import run_job
+from explorer.lab.core.protocol import run_job
+from explorer.lab.finetune import finetune
+from explorer.lab.finetune.finetune_train import Learner, target_task
 
 PRETRAIN_TARGET_S = 60.0
 

@@ -36,8 +36,9 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer.lab import landscape
-from explorer.lab.gradprobe import Trainee, load_task, resolve_device
-from explorer.lab.protocol import run_job
+from explorer.lab.core.protocol import run_job
+from explorer.lab.core.training import load_task, resolve_device
+from explorer.lab.gradprobe import Trainee
 from models import BlockNet, CNNConfig, MLPConfig, build_net
 
 FRAME = 10  # steps between two drains of the probe, as in a live tab

@@ -3,9 +3,10 @@
 Steps of all methods are interleaved on the same batches (the order rotating every iteration), so a busy
 neighbour on a shared machine slows them alike; the figures are medians of one run. Step times are taken
 at torch's default thread count and at one thread. The cost curves are the natural-gradient tab's default
-sweep (explorer.lab.fisher_cost). On a small, busy CPU a multithreaded BLAS call that waits at a barrier
-for a descheduled thread can run 10-100x slower, and the curve then shows the scheduler rather than the
-arithmetic: set OPENBLAS_NUM_THREADS=1 there (it is read once, when numpy loads) - the JSON records it.
+sweep (explorer.lab.natural_gradient.fisher_cost). On a small, busy CPU a multithreaded BLAS call that
+waits at a barrier for a descheduled thread can run 10-100x slower, and the curve then shows the
+scheduler rather than the arithmetic: set OPENBLAS_NUM_THREADS=1 there (it is read once, when numpy
+loads) - the JSON records it.
 Writes benchmarks/results/natural-gradient-<machine>.json.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/natural_gradient.py [--steps 600] [--threads 2,1] [--skip-cost]
@@ -25,9 +26,9 @@ import numpy as np
 import torch
 from machine import write
 
-from explorer.lab import fisher_cost, fisher_race
-from explorer.lab.kfac import KFAC, ExactNaturalGradient
-from explorer.lab.protocol import run_job
+from explorer.lab.core.protocol import run_job
+from explorer.lab.natural_gradient import fisher_cost, fisher_race
+from explorer.lab.natural_gradient.kfac import KFAC, ExactNaturalGradient
 
 TARGET_RATIO = 3.0
 

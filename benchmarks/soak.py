@@ -38,31 +38,31 @@ def _settled_rss() -> int:
 
 
 def residual(steps: int) -> Iterator[Any]:
-    from explorer.lab import residual as lab
+    from explorer.lab.residual import residual as lab
 
     return lab.run(lab.ResidualConfig(steps=steps, device="cpu"))
 
 
 def vanishing(steps: int) -> Iterator[Any]:
-    from explorer.lab import gradflow
+    from explorer.lab.vanishing import gradflow
 
     return gradflow.run(gradflow.GradFlowConfig(device="cpu"))  # runs until stopped
 
 
 def saddle(steps: int) -> Iterator[Any]:
-    from explorer.lab import saddle as lab
+    from explorer.lab.saddle import saddle as lab
 
     return lab.run(lab.SaddleConfig(steps=steps))
 
 
 def natural_gradient(steps: int) -> Iterator[Any]:
-    from explorer.lab import fisher_race
+    from explorer.lab.natural_gradient import fisher_race
 
     return fisher_race.run(fisher_race.RaceConfig(max_steps=steps, device="cpu"))
 
 
 def finetune(steps: int) -> Iterator[Any]:
-    from explorer.lab import finetune as lab
+    from explorer.lab.finetune import finetune as lab
 
     pretrain = lab.PretrainConfig(steps=100)  # the source network is not what is soaked
     job = lab.pretrain(pretrain, "cpu")
@@ -78,7 +78,7 @@ def finetune(steps: int) -> Iterator[Any]:
 
 
 def label_smoothing(steps: int) -> Iterator[Any]:
-    from explorer.lab import smoothing
+    from explorer.lab.label_smoothing import smoothing
 
     return smoothing.run(smoothing.SmoothingConfig(steps=steps, device="cpu"))
 
@@ -123,7 +123,7 @@ def soak(name: str, steps: int) -> dict[str, Any]:
 
 def saddle_restarts(restarts: int, frames_each: int = 20) -> dict[str, Any]:
     """Restart the saddle experiment as the R key does; memory per restart after the first 10%."""
-    from explorer.lab import saddle as lab
+    from explorer.lab.saddle import saddle as lab
 
     cfg = lab.SaddleConfig(steps=2 * frames_each)
     warm_at = max(1, restarts // 10)

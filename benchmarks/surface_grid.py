@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from machine import write
 
-from explorer.lab import saddle, surfaces
-from explorer.lab.protocol import run_job
+from explorer.lab.core.protocol import run_job
+from explorer.lab.saddle import saddle, surfaces
 
 
 def main(repeats: int = 3) -> None:
@@ -28,7 +28,7 @@ def main(repeats: int = 3) -> None:
             surfaces.critical_points(surfaces.get(name))
             search.append(time.perf_counter() - start)
             start = time.perf_counter()
-            run_job(saddle.landscape(name, resolution=400, log_scale=True))  # critical points now cached
+            run_job(saddle.surface_map(name, resolution=400, log_scale=True))  # critical points now cached
             grid.append(time.perf_counter() - start)
         results[name] = {
             "grid_400_with_contours_s": statistics.median(grid),

@@ -11,7 +11,7 @@ from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
 
-from explorer.lab.protocol import run_sync
+from explorer.lab.core.protocol import run_sync
 from explorer.ui.params import ParamPanel
 from explorer.ui.runner import ExperimentRunner, JobRunner
 from explorer.ui.theme import Theme

@@ -1,6 +1,6 @@
 """The only place that knows about threads: it drives lab generators off the GUI thread.
 
-:class:`ExperimentRunner` runs a live experiment (see ``explorer.lab.protocol``) in a QThread with
+:class:`ExperimentRunner` runs a live experiment (see ``explorer.lab.core.protocol``) in a QThread with
 play / pause / step / reset. While playing, each frame gets a time budget (about 1/30 s of compute)
 and the runner asks the experiment for as many steps as fit it, up to the config's steps per frame,
 so a slow model still draws smoothly and a fast one keeps its pace. The GUI gets only the *latest*
@@ -26,7 +26,15 @@ from typing import Any
 
 from PyQt6 import QtCore
 
-from explorer.lab.protocol import Advance, ExperimentFactory, Job, Progress, check_frame, describe_failure, run_sync
+from explorer.lab.core.protocol import (
+    Advance,
+    ExperimentFactory,
+    Job,
+    Progress,
+    check_frame,
+    describe_failure,
+    run_sync,
+)
 
 JobFactory = Callable[[], Job[Any]]
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from explorer.lab.protocol import ExperimentFactory
+from explorer.lab.core.protocol import ExperimentFactory
 from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.theme import Theme

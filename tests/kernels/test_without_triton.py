@@ -11,8 +11,8 @@ import sys
 sys.modules["triton"] = None  # as on a platform with no Triton wheel: ``import triton`` fails
 import torch
 from kernels import attention
-from explorer.lab import attention as lab
-from explorer.lab.protocol import run_job
+from explorer.lab.flash_attention import attention as lab
+from explorer.lab.core.protocol import run_job
 
 assert attention.TRITON_MISSING and "Linux only" in attention.TRITON_MISSING
 flash = attention.measure("flash", n=32, d=16, device="cpu", dtype=torch.float32)

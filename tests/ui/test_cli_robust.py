@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from explorer import cli
-from explorer.lab.protocol import Diverged
+from explorer.lab.core.protocol import Diverged
 from explorer.ui import export
 from explorer.ui.params import Param, defaults
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.lab import information
+from explorer.lab.entropy import information
 from explorer.ui.settings import Settings
 
 

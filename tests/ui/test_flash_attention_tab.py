@@ -185,7 +185,7 @@ def test_step_through_reaches_softmax_qk_v(qtbot, page):
     qtbot.waitUntil(lambda: tab.step_frame.finished and page.runner.state == "finished", timeout=60000)
     assert page.params.value("view") == "step"
     assert tab.step_frame.n_steps == 3 * 3
-    from explorer.lab.attention import example_qkv
+    from explorer.lab.flash_attention.attention import example_qkv
 
     q, k, v = example_qkv(12, 3, seed=7)
     scores = q @ k.T / math.sqrt(3)

@@ -9,7 +9,7 @@ from PyQt6 import QtCore, QtGui
 
 from explorer.lab import landscape
 from explorer.ui.settings import Settings
-from explorer.ui.tabs.residual.landscape_view import NO_GL_TEXT, gl_available
+from explorer.ui.tabs.residual.landscape_panels import NO_GL_TEXT, gl_available
 
 SMALL = [("depths", "4,8,16"), ("width", 8), ("n_points", 128), ("batch_size", 64), ("grid", 20),
          ("steps", 40), ("steps_per_frame", 5), ("boundary_every", 2), ("resolution", "11")]  # fmt: skip

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from explorer.lab.protocol import Advance, Diverged, FrameClock, Progress
+from explorer.lab.core.protocol import Advance, Diverged, FrameClock, Progress
 from explorer.ui.runner import (
     MAX_STEPS_PER_FRAME,
     ExperimentRunner,

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PyQt6 import QtGui
 
-from explorer.lab import gradprobe
+from explorer.lab.core import training
 from explorer.ui.settings import Settings
 from explorer.ui.tabs.vanishing import params
 from explorer.ui.tabs.vanishing.readout import verdict
@@ -54,7 +54,7 @@ def test_defaults_are_the_textbook_setting_and_choices_match_the_lab():
     defaults = {p.key: p.default for p in VanishingTab.parameters()}
     assert (defaults["activation"], defaults["norm"], defaults["model"]) == ("sigmoid", "none", "mlp")
     assert params.ACTIVATIONS == ACTIVATIONS and params.NORMS == NORMS and params.INITS == INITS
-    assert params.DATASETS == gradprobe.DATASETS and params.OPTIMIZERS == gradprobe.OPTIMIZERS
+    assert params.DATASETS == training.DATASETS and params.OPTIMIZERS == training.OPTIMIZERS
     assert all(p.tip and (p.bounds or p.choices or p.kind == "bool") for p in VanishingTab.parameters())
     assert params.sweep_depths(200)[0] == 2 and params.sweep_depths(200)[-1] == 200
     assert params.sweep_depths(12) == (2, 3, 4, 5, 6, 7, 8, 9, 10, 12)

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
-from explorer.lab import information
+from explorer.lab.entropy import information
 
 
 class DraggableBars(pg.BarGraphItem):

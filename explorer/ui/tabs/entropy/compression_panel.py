@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.lab import information
+from explorer.lab.entropy import information
 from explorer.ui.tabs.entropy.formatting import bits, decade_ticks, num, readout_label
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.legended import LegendedPlot

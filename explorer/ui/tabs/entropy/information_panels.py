@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
-from explorer.lab import information
+from explorer.lab.entropy import information
 from explorer.ui.tabs.entropy.bars import DraggableBars
 from explorer.ui.tabs.entropy.formatting import bits, num, sub
 from explorer.ui.theme import Theme

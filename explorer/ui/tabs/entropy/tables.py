@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from explorer.lab import information
-from explorer.ui.tabs.entropy.parameters import FEATURES
+from explorer.lab.entropy import information
+from explorer.ui.tabs.entropy.params import FEATURES
 from explorer.ui.tabs.entropy.split_panels import SplitPanels
 from explorer.ui.topic import Table
 

@@ -1,7 +1,7 @@
 """Entropy: an editable distribution, cross-entropy and KL, Huffman compression, and a decision-tree split.
 
 Nothing trains here: every edit (a dragged bar, a preset, a typed vector, a moved threshold) calls a
-few cheap functions of ``explorer.lab.information`` and ``explorer.lab.decision_split`` and redraws.
+few cheap functions of ``explorer.lab.entropy.information`` and ``explorer.lab.entropy.decision_split`` and redraws.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.lab import decision_split, information
+from explorer.lab.entropy import decision_split, information
 from explorer.ui.params import Param
 from explorer.ui.tabs.entropy.bars import lift
 from explorer.ui.tabs.entropy.compression_panel import CompressionPanel
 from explorer.ui.tabs.entropy.formatting import bits, num, readout_label
 from explorer.ui.tabs.entropy.information_panels import InformationPanels
-from explorer.ui.tabs.entropy.parameters import (
+from explorer.ui.tabs.entropy.params import (
     COINS,
     FEATURE_NAMES,
     FEATURES,

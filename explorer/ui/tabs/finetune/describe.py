@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from explorer.lab.finetune import FinetuneFrame, KSweep, Pretrained, StrategyState
+from explorer.lab.finetune.finetune import FinetuneFrame, KSweep, Pretrained, StrategyState
 from explorer.ui.topic import Table
 
 SUMMARY_COLUMNS = (  # header, tooltip

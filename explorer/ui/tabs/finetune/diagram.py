@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui
 
-from explorer.lab.finetune import FinetuneFrame
+from explorer.lab.finetune.finetune import FinetuneFrame
 from explorer.ui.widgets.plots import Styled, new_plot
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore
 
-from explorer.lab.finetune import STRATEGIES, FinetuneFrame, KSweep
+from explorer.lab.finetune.finetune import STRATEGIES, FinetuneFrame, KSweep
 from explorer.ui.tabs.finetune.rows import PlotRow
 from explorer.ui.theme import style_axis
 from explorer.ui.widgets.plots import Styled, new_plot

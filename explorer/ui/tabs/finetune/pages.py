@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.lab.finetune import FinetuneFrame, KSweep, StrategyState
+from explorer.lab.finetune.finetune import FinetuneFrame, KSweep, StrategyState
 from explorer.ui.tabs.finetune import describe
 from explorer.ui.tabs.finetune.diagram import UnitDiagram
 from explorer.ui.tabs.finetune.figures import AccuracyCurves, FilterMosaic, PerLayer, SweepPlots

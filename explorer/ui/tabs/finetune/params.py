@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from explorer.lab.finetune import OPTIMIZERS, STRATEGIES, STRATEGY_LABELS, TARGETS, FinetuneConfig, PretrainConfig
+from explorer.lab.finetune.finetune import (
+    OPTIMIZERS,
+    STRATEGIES,
+    STRATEGY_LABELS,
+    TARGETS,
+    FinetuneConfig,
+    PretrainConfig,
+)
 from explorer.ui.params import Param
 
 SOURCE_KEYS = ("blocks", "width", "pretrain_steps", "pretrain_seed")  # a change means another source network

@@ -20,9 +20,9 @@ from typing import Any
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from explorer.lab import finetune
-from explorer.lab.finetune import FinetuneFrame, KSweep, Pretrained
-from explorer.lab.protocol import ExperimentFactory
+from explorer.lab.core.protocol import ExperimentFactory
+from explorer.lab.finetune import finetune
+from explorer.lab.finetune.finetune import FinetuneFrame, KSweep, Pretrained
 from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.finetune import describe

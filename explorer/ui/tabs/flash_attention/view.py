@@ -15,12 +15,12 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
-from explorer.lab import attention, attention_steps
-from explorer.lab.protocol import ExperimentFactory
+from explorer.lab.core.protocol import ExperimentFactory
+from explorer.lab.flash_attention import attention, attention_steps
 from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
-from explorer.ui.tabs.flash_attention.step_view import StepView
-from explorer.ui.tabs.flash_attention.sweep_view import SweepView
+from explorer.ui.tabs.flash_attention.step_page import StepView
+from explorer.ui.tabs.flash_attention.sweep_page import SweepView
 from explorer.ui.tabs.flash_attention.text import WARN, label
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from explorer.lab import smoothing
+from explorer.lab.label_smoothing import smoothing
 from explorer.ui.tabs.label_smoothing.twins import TWINS, twin_state
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.legended import LegendedPlot

@@ -6,7 +6,7 @@ import math
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.lab import smoothing
+from explorer.lab.label_smoothing import smoothing
 from explorer.ui.tabs.label_smoothing.twins import TWINS, fmt, twin_name, twin_state
 from explorer.ui.theme import Theme
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.lab import smoothing
+from explorer.lab.label_smoothing import smoothing
 from explorer.ui.tabs.label_smoothing.summary_table import COLUMNS, summary_value
 from explorer.ui.tabs.label_smoothing.theory_panels import Q_GRID
 from explorer.ui.tabs.label_smoothing.twins import TWINS, twin_state

@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
-from explorer.lab import smoothing
+from explorer.lab.label_smoothing import smoothing
 from explorer.ui.tabs.label_smoothing.twins import TWINS, fmt, twin_label
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.legended import LegendedPlot

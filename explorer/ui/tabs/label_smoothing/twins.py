@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from explorer.lab import smoothing
+from explorer.lab.label_smoothing import smoothing
 
 TWINS = ("one_hot", "smoothed")
 

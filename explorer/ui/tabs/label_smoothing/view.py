@@ -13,12 +13,12 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.lab import smoothing
-from explorer.lab.protocol import ExperimentFactory
+from explorer.lab.core.protocol import ExperimentFactory
+from explorer.lab.label_smoothing import smoothing
 from explorer.ui.params import Param
 from explorer.ui.tabs.label_smoothing.calibration_panels import CalibrationPanels
 from explorer.ui.tabs.label_smoothing.geometry_panels import GeometryPanels
-from explorer.ui.tabs.label_smoothing.parameters import check_smoothing_values, smoothing_parameters
+from explorer.ui.tabs.label_smoothing.params import check_smoothing_values, smoothing_parameters
 from explorer.ui.tabs.label_smoothing.summary_table import SummaryTable
 from explorer.ui.tabs.label_smoothing.tables import theory_tables, training_tables
 from explorer.ui.tabs.label_smoothing.theory_panels import Q_GRID, TheoryPanels

@@ -18,8 +18,8 @@ from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import HoverReadout, Styled, new_plot
 
 if TYPE_CHECKING:
-    from explorer.lab.fisher_cost import CostResult
-    from explorer.lab.natural_gradient_views import PowerLaw
+    from explorer.lab.natural_gradient.fisher_cost import CostResult
+    from explorer.lab.natural_gradient.natural_gradient_views import PowerLaw
 
 COST_METHODS = (("exact", "exact_ng", "exact Fisher"), ("kfac", "kfac", "K-FAC"))
 FORMULA_NOTE = "computed from the formula, not measured"
@@ -94,7 +94,7 @@ class CostPage(QtWidgets.QWidget):
         self.status.setText(f"Cancelled: nothing new was measured.{previous} Press <b>Measure again</b>.")
 
     def show_result(self, result: CostResult) -> None:
-        from explorer.lab.natural_gradient_views import fitted_power_law
+        from explorer.lab.natural_gradient.natural_gradient_views import fitted_power_law
 
         self.result = result
         self.lines = {"exact": fitted_power_law(result.exact), "kfac": fitted_power_law(result.kfac)}

@@ -17,7 +17,7 @@ from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout, Styled, new_plot
 
 if TYPE_CHECKING:
-    from explorer.lab.natural_gradient_views import FitPlanes, NaturalGradientFrame
+    from explorer.lab.natural_gradient.natural_gradient_views import FitPlanes, NaturalGradientFrame
 
 #: the fit's runs (method, chart), in the lab's order; colour by method, line style by chart
 FIT_RUNS = (("gd", "sigma"), ("gd", "log_sigma"), ("natural", "sigma"), ("natural", "log_sigma"))
@@ -195,7 +195,7 @@ class InvariancePage(QtWidgets.QWidget):
     def describe_sigma_chart(mu: float, sigma: float) -> str | None:
         if sigma <= 0:
             return None
-        from explorer.lab.fisher import gaussian_fisher
+        from explorer.lab.natural_gradient.fisher import gaussian_fisher
 
         f = gaussian_fisher(mu, sigma, "sigma")
         return (
@@ -207,7 +207,7 @@ class InvariancePage(QtWidgets.QWidget):
     def describe_log_chart(mu: float, log_sigma: float) -> str | None:
         if not -20 < log_sigma < 20:
             return None
-        from explorer.lab.fisher import gaussian_fisher
+        from explorer.lab.natural_gradient.fisher import gaussian_fisher
 
         sigma = math.exp(log_sigma)
         f = gaussian_fisher(mu, sigma, "log_sigma")

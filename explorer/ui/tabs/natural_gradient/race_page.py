@@ -18,7 +18,7 @@ from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout, Styled, new_plot
 
 if TYPE_CHECKING:
-    from explorer.lab.fisher_race import RaceFrame
+    from explorer.lab.natural_gradient.fisher_race import RaceFrame
 
 #: the race's methods, in the lab's order, with their legend labels and learning-rate parameters
 RACE_METHODS = ("sgd", "adam", "kfac", "exact_ng")

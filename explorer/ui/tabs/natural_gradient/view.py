@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
 
-from explorer.lab.protocol import ExperimentFactory
+from explorer.lab.core.protocol import ExperimentFactory
 from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.natural_gradient.cost_page import CostPage
 from explorer.ui.tabs.natural_gradient.invariance_page import InvariancePage
-from explorer.ui.tabs.natural_gradient.parameters import VIEW_TITLES, VIEWS, natural_gradient_parameters
+from explorer.ui.tabs.natural_gradient.params import VIEW_TITLES, VIEWS, natural_gradient_parameters
 from explorer.ui.tabs.natural_gradient.race_page import RacePage
 from explorer.ui.tabs.natural_gradient.widgets import fit_table_height, fix_axis_width, text_label
 from explorer.ui.theme import Theme
@@ -27,8 +27,8 @@ from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.viewbar import ViewBar
 
 if TYPE_CHECKING:
-    from explorer.lab.fisher_cost import CostResult
-    from explorer.lab.natural_gradient_views import NaturalGradientFrame
+    from explorer.lab.natural_gradient.fisher_cost import CostResult
+    from explorer.lab.natural_gradient.natural_gradient_views import NaturalGradientFrame
     from explorer.ui.params import ParamPanel
 
 HEADLINES = {
@@ -104,9 +104,11 @@ class NaturalGradientTab(TopicTab):
         )  # fmt: skip
 
         def factory() -> Any:
-            from explorer.lab import natural_gradient_views as views  # torch loads here, not at start-up
-            from explorer.lab.fisher_race import RaceConfig
-            from explorer.lab.gaussian_fit import GaussianFitConfig
+            from explorer.lab.natural_gradient import (
+                natural_gradient_views as views,  # torch loads here, not at start-up
+            )
+            from explorer.lab.natural_gradient.fisher_race import RaceConfig
+            from explorer.lab.natural_gradient.gaussian_fit import GaussianFitConfig
 
             return views.run(views.NaturalGradientConfig(RaceConfig(**race), GaussianFitConfig(**fit)))
 
@@ -135,8 +137,8 @@ class NaturalGradientTab(TopicTab):
         n_hidden, seed = values["cost_n_hidden"], values["seed"]
 
         def job() -> Any:
-            from explorer.lab import fisher_cost
-            from explorer.lab.natural_gradient_views import measure_cost_isolated  # in a child process
+            from explorer.lab.natural_gradient import fisher_cost
+            from explorer.lab.natural_gradient.natural_gradient_views import measure_cost_isolated  # in a child process
 
             widths = tuple(w for w in fisher_cost.CostConfig().exact_widths if w <= max_width)
             cfg = fisher_cost.CostConfig(exact_widths=widths, n_hidden=n_hidden, max_sweep_seconds=budget, seed=seed)

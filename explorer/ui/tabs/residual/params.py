@@ -8,7 +8,7 @@ from explorer.ui.params import Param
 
 if TYPE_CHECKING:
     from explorer.lab.landscape import LandscapeConfig
-    from explorer.lab.residual import ResidualConfig
+    from explorer.lab.residual.residual import ResidualConfig
 
 #: depth sets on offer, shallow to deep (He et al. 2016 compare 20 to 56 and 110 layers)
 DEPTH_SETS = ("4,8,16", "8,20,56", "8,56", "20,56", "8,32,110")
@@ -84,7 +84,7 @@ def shown_depth(depths: tuple[int, ...], which: str) -> int:
 
 
 def experiment_config(values: dict[str, Any], device: str) -> ResidualConfig:
-    from explorer.lab.residual import ResidualConfig  # torch loads here, not at start-up
+    from explorer.lab.residual.residual import ResidualConfig  # torch loads here, not at start-up
 
     return ResidualConfig(
         depths=depths_of(values),

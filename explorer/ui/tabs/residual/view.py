@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING, Any
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.lab.protocol import ExperimentFactory
+from explorer.lab.core.protocol import ExperimentFactory
 from explorer.ui.tabs.residual import params
-from explorer.ui.tabs.residual.boundary_view import BoundaryPanels
-from explorer.ui.tabs.residual.landscape_view import NO_GL_TEXT, LandscapePanels, SurfaceView, gl_available
-from explorer.ui.tabs.residual.training_view import TrainingPanels
+from explorer.ui.tabs.residual.boundary_panels import BoundaryPanels
+from explorer.ui.tabs.residual.landscape_panels import NO_GL_TEXT, LandscapePanels, SurfaceView, gl_available
+from explorer.ui.tabs.residual.training_panels import TrainingPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.plots import HoverReadout
 
 if TYPE_CHECKING:
-    from explorer.lab.residual import Checkpoint, ResidualFrame
-    from explorer.lab.residual_landscape import LandscapePair
+    from explorer.lab.residual.residual import Checkpoint, ResidualFrame
+    from explorer.lab.residual.residual_landscape import LandscapePair
     from explorer.ui.params import Param
 
 _LANDSCAPE_HINT = "Landscape: when training ends,\nor press “Landscape of the current nets”"
@@ -125,7 +125,7 @@ class ResidualTab(TopicTab):
         except ValueError as exc:
             self.sig_message.emit(str(exc))
             return None
-        from explorer.lab import residual  # torch loads here, not at start-up
+        from explorer.lab.residual import residual  # torch loads here, not at start-up
 
         return lambda: residual.run(cfg)
 
@@ -151,7 +151,7 @@ class ResidualTab(TopicTab):
         """A finished landscape is redrawn under the new cap; one under way is taken again with it."""
         pair = self.landscapes.pair
         if pair is not None and pair.complete and not (self.jobs is not None and self.jobs.busy):
-            from explorer.lab.residual_landscape import recapped
+            from explorer.lab.residual.residual_landscape import recapped
 
             self._on_landscape(recapped(pair, cap))
         elif self._source is not None:
@@ -168,7 +168,7 @@ class ResidualTab(TopicTab):
         except ValueError as exc:
             self.sig_message.emit(str(exc))
             return
-        from explorer.lab.residual_landscape import landscape_pair
+        from explorer.lab.residual.residual_landscape import landscape_pair
 
         depth = params.shown_depth(checkpoint.depths, values["shown"])
         device, cap = self.device, values["loss_cap"]

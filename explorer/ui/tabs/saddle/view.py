@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.lab import optim, saddle, surfaces
-from explorer.lab.protocol import ExperimentFactory
+from explorer.lab.core.protocol import ExperimentFactory
+from explorer.lab.saddle import optim, saddle, surfaces
 from explorer.ui.params import Param
 from explorer.ui.topic import Alias, Table, TopicTab, register
 from explorer.ui.widgets.legended import StripLegend

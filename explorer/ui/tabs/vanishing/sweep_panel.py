@@ -20,7 +20,7 @@ from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import Styled
 
 if TYPE_CHECKING:
-    from explorer.lab.gradflow import DepthSweep
+    from explorer.lab.vanishing.gradflow import DepthSweep
 
 NETS = ("plain", "residual")
 _SOLID = QtCore.Qt.PenStyle.SolidLine

@@ -2,7 +2,7 @@
 
 Top: each net's per-layer gradient norm over the last steps on one shared log colour scale, and a
 depth sweep at initialization (a job with Cancel). Bottom: the current per-layer norms of both nets,
-and their loss and accuracy. The lab is ``explorer.lab.gradflow``, imported when a run starts (it
+and their loss and accuracy. The lab is ``explorer.lab.vanishing.gradflow``, imported when a run starts (it
 loads torch, which must wait until the window has painted).
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from explorer.lab.protocol import ExperimentFactory
+from explorer.lab.core.protocol import ExperimentFactory
 from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.vanishing import params
@@ -35,7 +35,7 @@ from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout
 
 if TYPE_CHECKING:
-    from explorer.lab.gradflow import GradFlowFrame, NetFlow
+    from explorer.lab.vanishing.gradflow import GradFlowFrame, NetFlow
     from explorer.ui.params import ParamPanel
 
 _SOLID = QtCore.Qt.PenStyle.SolidLine
@@ -167,7 +167,7 @@ class VanishingTab(TopicTab):
         self._new_run = True
 
         def factory() -> Any:
-            from explorer.lab import gradflow  # torch loads here, not at start-up
+            from explorer.lab.vanishing import gradflow  # torch loads here, not at start-up
 
             return gradflow.run(gradflow.GradFlowConfig(**settings))
 
@@ -211,7 +211,7 @@ class VanishingTab(TopicTab):
         )  # fmt: skip
 
         def job() -> Any:
-            from explorer.lab import gradflow
+            from explorer.lab.vanishing import gradflow
 
             return gradflow.depth_sweep(gradflow.DepthSweepConfig(**settings))
 

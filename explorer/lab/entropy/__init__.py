@@ -1,0 +1,1 @@
+"""Entropy: information measures, Huffman codes and decision-tree splits."""

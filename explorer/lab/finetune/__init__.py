@@ -1,0 +1,1 @@
+"""Fine-tuning: a pretrained source network, the strategies that adapt it, their sweep, freezing and CKA."""

@@ -1,0 +1,1 @@
+"""Label smoothing: soft targets, calibration, penultimate-layer geometry and the twin experiment."""

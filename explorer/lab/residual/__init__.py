@@ -1,0 +1,1 @@
+"""Residual networks: plain and residual nets trained side by side, their block ratios and landscapes."""
