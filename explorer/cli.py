@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_USAGE = 2
-EXIT_DIVERGED = 3  # headless: a run diverged or ran out of memory; what it had is exported
+EXIT_DIVERGED = 3  # headless: a run diverged, ran out of memory or failed; what it had is exported
 EXIT_NO_DISPLAY = 1
 
 
@@ -365,12 +365,13 @@ def _export(app: Any, window: Any, args: argparse.Namespace) -> int:
 
 
 def _run(app: Any, page: Any, steps: int) -> bool:
-    """Run ``steps`` headless; say on stderr what went wrong; True if the run stopped early."""
+    """Run ``steps`` headless; say on stderr what went wrong; True if the run stopped early or a job failed
+    (diverged, out of memory, or any other error): the export still has what there was, and exit 3 says so."""
     failure = page.run_headless(steps)
     app.processEvents()
     if failure:
         print(f"loss-explorer: {page.tab.name}: {failure}", file=sys.stderr)
-    return getattr(page, "headless_error", None) is not None
+    return bool(failure) or getattr(page, "headless_error", None) is not None
 
 
 def _quit_after_paint(app: Any, window: Any, delay_ms: int) -> None:

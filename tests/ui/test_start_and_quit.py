@@ -100,6 +100,12 @@ def test_quit_at_any_moment_exits_zero(tmp_path, args, when) -> None:
     assert (tmp_path / "settings.ini").exists(), f"settings not saved when quitting {when}"
 
 
+@pytest.mark.parametrize("name", TAB_NAMES)
+def test_quit_while_each_tab_runs_exits_zero(tmp_path, name) -> None:
+    """Every tab playing (or running its start-up job: a sweep, a landscape, pretraining) when closed."""
+    _assert_clean_exit(_main(tmp_path, "--tab", name, "--play", "--quit-after-paint", "2500"))
+
+
 def test_the_remembered_tab_opens_and_is_kept(tmp_path) -> None:
     (tmp_path / "settings.ini").write_text("[General]\nlast_tab=entropy\n")
     done = _main(tmp_path, "--quit-after-paint")
