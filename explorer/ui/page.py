@@ -31,6 +31,7 @@ def read_note(name: str) -> str:
 
 class TopicPage(QtWidgets.QWidget):
     sig_status = QtCore.pyqtSignal(str)
+    sig_side_toggled = QtCore.pyqtSignal(bool)  # the user folded (False) or unfolded (True) the side panel
 
     def __init__(self, tab_cls: type[TopicTab], *, headless: bool = False, parent=None) -> None:
         super().__init__(parent)
@@ -58,10 +59,18 @@ class TopicPage(QtWidgets.QWidget):
         self.note = NotePanel(read_note(tab_cls.name))
         title = bold(QtWidgets.QLabel(tab_cls.title))
         summary = QtWidgets.QLabel(tab_cls.summary, wordWrap=True)
+        # the side panel folds to a thin strip, so the plots get the screen (a projector's 1366 px)
+        self.fold_button = QtWidgets.QToolButton(arrowType=QtCore.Qt.ArrowType.RightArrow, autoRaise=True)
+        self.fold_button.setToolTip("Fold the side panel away (F9)")
+        self.fold_button.clicked.connect(lambda: self.sig_side_toggled.emit(False))
+        title_row = QtWidgets.QHBoxLayout()
+        title_row.addWidget(title, 1)
+        title_row.addWidget(self.fold_button)
         side = QtWidgets.QWidget()
+        self.side = side
         side_layout = QtWidgets.QVBoxLayout(side)
         side_layout.setContentsMargins(6, 4, 6, 4)
-        side_layout.addWidget(title)
+        side_layout.addLayout(title_row)
         side_layout.addWidget(summary)
         side_layout.addWidget(self.controls)
         side_split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
@@ -78,9 +87,16 @@ class TopicPage(QtWidgets.QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         split.setSizes([1200, 340])
+        self.side_strip = QtWidgets.QToolButton(arrowType=QtCore.Qt.ArrowType.LeftArrow, autoRaise=True)
+        self.side_strip.setToolTip("Show the parameters, run controls and note (F9)")
+        self.side_strip.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Expanding)
+        self.side_strip.clicked.connect(lambda: self.sig_side_toggled.emit(True))
+        self.side_strip.hide()
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(0)
         layout.addWidget(split)
+        layout.addWidget(self.side_strip)
 
         self.controls.sig_toggle.connect(self.toggle_play)
         self.controls.sig_step.connect(self.step)
@@ -134,6 +150,23 @@ class TopicPage(QtWidgets.QWidget):
         if self.runner.state in ("finished", "failed", "idle"):
             self.reset()
         self.runner.step()
+
+    def set_side_open(self, open_: bool) -> None:
+        """Show the side panel, or fold it to the strip at the right edge."""
+        self.side.setVisible(open_)
+        self.side_strip.setVisible(not open_)
+
+    def side_is_open(self) -> bool:
+        return not self.side.isHidden()
+
+    def reset_parameters(self) -> list[str]:
+        """Every field back to its default, applied as if typed, then Reset; returns the keys that changed."""
+        defaults = {spec.key: spec.default for spec in self.tab.parameters()}
+        changed = [key for key, value in self.params.values().items() if defaults.get(key, value) != value]
+        for key in changed:
+            self.params.set_value(key, defaults[key])
+        self.reset()
+        return changed
 
     def shutdown(self) -> None:
         """Tell every worker of this page to stop, without waiting (the window waits once, for all)."""

@@ -40,6 +40,12 @@ def _text(value: Any) -> str:
     raise ValueError(value)
 
 
+def _path(value: Any) -> str:
+    if isinstance(value, str) and len(value) < 4096 and "\0" not in value:
+        return value
+    raise ValueError(value)
+
+
 SCHEMA: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "theme": ("light", _one_of("light", "dark")),
     "presentation": (False, _as_bool),
@@ -47,6 +53,8 @@ SCHEMA: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "device": ("auto", _one_of("auto", "cpu", "cuda")),
     "note_open": (True, _as_bool),
     "last_tab": ("saddle", _text),
+    "side_open": (True, _as_bool),
+    "export_folder": ("", _path),
 }
 
 

@@ -119,6 +119,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._rates_timer.start()
         self._probe: DeviceProbe | None = None
         self._closed = False
+        self.note_window = None
         self._painted = False
         self.play_on_start = False  # --play: the first page plays as soon as it has started
         if headless:  # an export runs where the window would: the same device, found before any page
@@ -154,6 +155,8 @@ class MainWindow(QtWidgets.QMainWindow):
             page.tab.device = self.resolved_device()
             page.note.set_open(self.settings["note_open"])
             page.note.sig_toggled.connect(self._on_note_toggled)
+            page.set_side_open(self._side_open())
+            page.sig_side_toggled.connect(self.set_side_open)
             page.sig_status.connect(lambda text: self.statusBar().showMessage(text, 8000))
             page.apply_theme(self.theme)
             self.tabs.widget(index).layout().addWidget(page)
@@ -171,6 +174,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_tab_changed(self, index: int) -> None:
         name = self.tabs.widget(index).property("topic")
         self.settings["last_tab"] = name
+        self._show_note_of(name)
         if not (self._painted or self.headless or self.pages):
             return  # before the first paint: the page is built just after it
         page = self.page(name)
@@ -240,11 +244,19 @@ class MainWindow(QtWidgets.QMainWindow):
             view, "Dark theme", self.set_dark, "Ctrl+D", checkable=True, checked=self.theme.dark
         )
         self._action(view, "Full screen", self._toggle_full_screen, "F11", checkable=True)
+        view.addSeparator()
+        self.side_action = self._action(
+            view, "Side panel", self.set_side_open, "F9", checkable=True, checked=self._side_open()
+        )
+        self.note_window_action = self._action(
+            view, "Note in its own window", self._toggle_note_window, "Ctrl+Shift+N", checkable=True
+        )
 
         run = bar.addMenu("&Run")
         self._action(run, "Play / pause", lambda: self.current_page().toggle_play(), "Space")
         self._action(run, "Step", lambda: self.current_page().step(), "S")
         self._action(run, "Reset", lambda: self.current_page().reset(), "R")
+        self._action(run, "Reset parameters to defaults", self._reset_parameters, "Ctrl+Shift+R")
 
         device = bar.addMenu("&Device")
         group = QtGui.QActionGroup(self)
@@ -274,6 +286,46 @@ class MainWindow(QtWidgets.QMainWindow):
     def set_presentation(self, on: bool) -> None:
         self.presentation_action.setChecked(on)
         self.set_theme(Theme(dark=self.theme.dark, presentation=bool(on)))
+        self._apply_side_open(self._side_open())  # folded by default in presentation mode
+
+    # --- side panel and note ------------------------------------------------------------------
+    def _side_open(self) -> bool:
+        """Presentation mode starts with the side panel folded; otherwise it is as the user left it."""
+        return False if self.theme.presentation else self.settings["side_open"]
+
+    def set_side_open(self, open_: bool) -> None:
+        """Fold or unfold the side panel of every page (remembered outside presentation mode)."""
+        if not self.theme.presentation:
+            self.settings["side_open"] = bool(open_)
+        self._apply_side_open(bool(open_))
+
+    def _apply_side_open(self, open_: bool) -> None:
+        if hasattr(self, "side_action"):
+            self.side_action.setChecked(open_)
+        for page in self.pages.values():
+            page.set_side_open(open_)
+
+    def _toggle_note_window(self, on: bool) -> None:
+        if on and self.note_window is None:
+            from explorer.ui.widgets.note_window import NoteWindow
+
+            self.note_window = NoteWindow(self)
+            self.note_window.sig_closed.connect(lambda: self.note_window_action.setChecked(False))
+        if self.note_window is not None:
+            self.note_window.setVisible(on)
+            if on:
+                self._show_note_of(self.tabs.currentWidget().property("topic"))
+
+    def _show_note_of(self, name: str) -> None:
+        if self.note_window is not None and self.note_window.isVisible():
+            from explorer.ui.page import read_note
+
+            self.note_window.show_note(self.topics[name].title, read_note(name))
+
+    def _reset_parameters(self) -> None:
+        changed = self.current_page().reset_parameters()
+        what = ", ".join(changed) if changed else "nothing was changed"
+        self.statusBar().showMessage(f"Parameters back to their defaults ({what})", 8000)
 
     def set_dark(self, on: bool) -> None:
         self.dark_action.setChecked(on)
@@ -339,28 +391,60 @@ class MainWindow(QtWidgets.QMainWindow):
             page.tab, path, caption=self.settings["caption"], step=page.runner.current_step or None
         )
 
+    def _start_folder(self) -> Path:
+        """Where the last export went (the dialogs remember it), else the home folder."""
+        folder = Path(self.settings["export_folder"]) if self.settings["export_folder"] else Path.home()
+        return folder if folder.is_dir() else Path.home()
+
+    def _remember_folder(self, folder: Path) -> None:
+        with contextlib.suppress(ValueError):
+            self.settings["export_folder"] = str(folder)
+
     def _export_dialog(self, suffix: str) -> None:
         page = self.current_page()
         kinds = {".png": "PNG image (*.png)", ".svg": "SVG (*.svg)", ".csv": "CSV (*.csv)", ".json": "JSON (*.json)"}
-        start = str(Path.home() / f"{page.tab.name}{suffix}")
+        start = str(self._start_folder() / f"{page.tab.name}{suffix}")
         name, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export", start, kinds[suffix])
         if not name:
             return
         path = Path(name) if Path(name).suffix else Path(name + suffix)
+        self._remember_folder(path.parent)
         self._report(lambda: self.export_to(path))
 
     def _export_all_dialog(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export all tabs to folder", str(Path.home()))
+        start = str(self._start_folder())
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export all tabs to folder", start)
         if folder:
-            self._report(lambda: self.export_all(Path(folder)))
+            self._remember_folder(Path(folder))
+            self._report(lambda: self.export_all(Path(folder), progress=True), folder=Path(folder))
 
-    def export_all(self, folder: Path) -> list[Path]:
+    def export_all(self, folder: Path, progress: bool = False) -> list[Path]:
+        """Every tab's PNG, SVG, CSV and JSON into ``folder``; with ``progress``, a dialog with Cancel.
+
+        Cancel keeps the tabs already written (each tab's files are whole) and stops before the next.
+        """
         from explorer.ui import export
 
         written: list[Path] = []
-        for name in self.topics:
-            page = self.page(name)
-            written += export.export_everything(page.tab, folder, caption=self.settings["caption"])
+        dialog = None
+        if progress:
+            dialog = QtWidgets.QProgressDialog("Exporting…", "Cancel", 0, len(self.topics), self)
+            dialog.setWindowTitle("Export all tabs")
+            dialog.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+            dialog.setMinimumDuration(0)
+        try:
+            for i, (name, info) in enumerate(self.topics.items()):
+                if dialog is not None:
+                    dialog.setValue(i)
+                    dialog.setLabelText(f"{info.title} ({i + 1} of {len(self.topics)})")
+                    QtWidgets.QApplication.processEvents()
+                    if dialog.wasCanceled():
+                        break
+                written += export.export_everything(self.page(name).tab, folder, caption=self.settings["caption"])
+        finally:
+            if dialog is not None:
+                dialog.setValue(len(self.topics))
+                dialog.deleteLater()
         return written
 
     def _copy_image(self) -> None:
@@ -369,7 +453,7 @@ class MainWindow(QtWidgets.QMainWindow):
         export.copy_image(self.current_page().tab)
         self.statusBar().showMessage("Image copied to the clipboard", 5000)
 
-    def _report(self, action) -> None:
+    def _report(self, action, folder: Path | None = None) -> None:
         from explorer.ui import export
 
         try:
@@ -377,7 +461,11 @@ class MainWindow(QtWidgets.QMainWindow):
         except export.ExportError as exc:
             QtWidgets.QMessageBox.warning(self, "Export failed", str(exc))
             return
-        self.statusBar().showMessage(f"Exported {export.names(written)}", 8000)
+        if folder is not None or len(written) > 4:  # a short message, not a list of a hundred names
+            where = folder or (written[0].parent if written else Path("."))
+            self.statusBar().showMessage(f"Exported {len(written)} files into {where}", 8000)
+        else:
+            self.statusBar().showMessage(f"Exported {export.names(written)}", 8000)
 
     # --- help ---------------------------------------------------------------------------------
     def _show_about(self) -> None:
@@ -393,7 +481,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self,
             "Keyboard shortcuts",
             "Space  play / pause\nS  step one frame\nR  reset to the same initialization\n"
-            "F5  presentation mode\nF11  full screen\nCtrl+D  dark theme\nCtrl+E  export PNG\n"
+            "Ctrl+Shift+R  reset the parameters to their defaults\n"
+            "F5  presentation mode\nF9  fold or show the side panel\nCtrl+Shift+N  the note in its own window\n"
+            "F11  full screen\nCtrl+D  dark theme\nCtrl+E  export PNG\n"
             "Ctrl+Shift+S  export SVG\nCtrl+Shift+C  copy image\nCtrl+Shift+E  export all tabs\nCtrl+Q  quit",
         )
 
