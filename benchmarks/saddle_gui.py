@@ -36,7 +36,7 @@ def main(seconds: float = 8.0) -> None:
     page.apply_settings([("surface", "two_param_net"), ("steps", 5000)])
     page.apply_settings([(name, True) for name in page.tab.paths])
     deadline = time.perf_counter() + 20
-    while page.tab.landscape is None and time.perf_counter() < deadline:
+    while page.tab.surface_map is None and time.perf_counter() < deadline:
         app.processEvents()
         time.sleep(0.01)
 

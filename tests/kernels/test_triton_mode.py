@@ -35,6 +35,7 @@ def _run(first: str) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.slow  # ~5 s: a training step, then the interpreted kernel
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="with CUDA the kernel compiles")
 def test_training_first_still_leaves_the_kernel_exact_when_the_app_installed_the_hook() -> None:
     verdict, value = _run("import explorer").split(maxsplit=1)

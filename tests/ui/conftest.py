@@ -1,3 +1,5 @@
+"""What the UI tests share: settings in a temporary file, the window, torch on one thread."""
+
 import pytest
 
 from explorer.ui.app import create_application
@@ -5,16 +7,43 @@ from explorer.ui.settings import Settings
 from explorer.ui.window import MainWindow
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(tmp_path / "settings.ini")
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "first_tab(name, values=None): the window opens on this tab (with these (key, value) settings applied "
+        "before it starts), so no other tab's start-up work competes with the test",
+    )
 
 
 @pytest.fixture
-def window(qtbot, settings):
+def settings(request, tmp_path):
+    """Fresh settings in a temporary file; the window opens on the tab a ``first_tab`` mark names."""
+    settings = Settings(tmp_path / "settings.ini")
+    mark = request.node.get_closest_marker("first_tab")
+    if mark is not None:
+        settings["last_tab"] = mark.args[0]
+    return settings
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread during the test: the worker leaves the GUI thread a core, as on a small laptop."""
+    import torch  # here, not at the top: the start-up tests check which modules the app itself loads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def window(request, qtbot, settings):
     create_application()
     win = MainWindow(settings)
     qtbot.addWidget(win)
+    mark = request.node.get_closest_marker("first_tab")
+    if mark is not None and mark.kwargs.get("values"):
+        win.page(mark.args[0]).apply_settings(mark.kwargs["values"])
     win.resize(1400, 900)
     win.show()
     qtbot.waitExposed(win)
@@ -25,5 +54,5 @@ def window(qtbot, settings):
 @pytest.fixture
 def saddle_page(qtbot, window):
     page = window.select("saddle")
-    qtbot.waitUntil(lambda: page.tab.landscape is not None and page.tab.frame is not None, timeout=60000)
+    qtbot.waitUntil(lambda: page.tab.surface_map is not None and page.tab.frame is not None, timeout=60000)
     return page

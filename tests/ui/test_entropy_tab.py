@@ -6,15 +6,8 @@ import pytest
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.lab.entropy import information
-from explorer.ui.settings import Settings
 
-
-@pytest.fixture
-def settings(tmp_path):
-    """The window opens on this tab: no other tab's start-up work competes with the test."""
-    settings = Settings(tmp_path / "settings.ini")
-    settings["last_tab"] = "entropy"
-    return settings
+pytestmark = pytest.mark.first_tab("entropy")
 
 
 @pytest.fixture
@@ -107,10 +100,10 @@ def test_drag_handler_renormalises_and_q_drag_changes_kl(page):
     assert tab.p[3] == pytest.approx(0.5)
     np.testing.assert_allclose(np.delete(tab.p, 3), np.full(7, 0.5 / 7))
     tab.set_bar("q", 0, 1.0)  # q becomes one-hot where p is not: KL(p‖q) is infinite
-    assert math.isinf(tab.info["pq"].kl)
+    assert math.isinf(tab.info.pq.kl)
     assert "∞" in tab.cross_label.text() and "∞" in tab.info_plots.ce_texts[0].toPlainText()
     tab.set_bar("q", 0, 0.2)
-    parts = tab.info["pq"]
+    parts = tab.info.pq
     assert parts.cross_entropy == pytest.approx(parts.entropy + parts.kl)
     assert tab.info_plots.kl_bars.opts["height"][0] == pytest.approx(parts.kl)
 

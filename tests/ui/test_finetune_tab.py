@@ -7,17 +7,17 @@ import json
 import numpy as np
 import pyqtgraph as pg
 import pytest
-import torch
 from PyQt6 import QtGui
 
-from explorer.ui.app import create_application
-from explorer.ui.settings import Settings
 from explorer.ui.tabs.finetune import describe
-from explorer.ui.window import MainWindow
 
 SMALL = [("blocks", 4), ("width", 4), ("pretrain_steps", 100), ("n_per_class", 5), ("n_val_per_class", 10),
          ("epochs", 4), ("batch_size", 8), ("steps_per_frame", 2), ("cka_every", 1)]  # fmt: skip
 # 6 classes x 5 images: 4 steps an epoch, 16 steps a run; 5 layers below the classifier
+
+# small settings applied before the tab starts: no default-size work. Slow: each test pretrains (the
+# first) or loads a source network, and trains six strategies: 3-10 s
+pytestmark = [pytest.mark.first_tab("finetune", values=SMALL), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -25,24 +25,10 @@ def cache_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("cache")
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, cache_dir, monkeypatch):
-    """The window opens on this tab with small settings applied before it starts: no default-size work."""
+@pytest.fixture(autouse=True)
+def _cached_and_one_thread(cache_dir, monkeypatch, one_thread):
+    """Before the window: the source networks go to (and come from) this module's cache."""
     monkeypatch.setenv("LOSS_EXPLORER_CACHE", str(cache_dir))
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    settings = Settings(tmp_path / "settings.ini")
-    settings["last_tab"] = "finetune"
-    create_application()
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.page("finetune").apply_settings(SMALL)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

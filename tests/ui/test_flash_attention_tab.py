@@ -9,7 +9,7 @@ import pytest
 import torch
 from PyQt6 import QtCore, QtGui
 
-from explorer.ui.settings import Settings
+pytestmark = pytest.mark.first_tab("flash_attention")
 
 # N = 128 and 256 on the CPU, d = 16: every method, the interpreted kernel included, in about a second.
 # With CUDA present the compiled kernel cannot take CPU tensors: the kernel tests cover it there.
@@ -18,22 +18,6 @@ SMALL = [("device", "cpu"), ("dtype", "float32"), ("d", 16), ("batch_heads", "1"
 MEASURED = (
     ("naive", "tiled_torch", "flash", "sdpa") if not torch.cuda.is_available() else ("naive", "tiled_torch", "sdpa")
 )
-
-
-@pytest.fixture
-def settings(tmp_path):
-    """The window opens on this tab: no other tab's start-up work competes with the test."""
-    settings = Settings(tmp_path / "settings.ini")
-    settings["last_tab"] = "flash_attention"
-    return settings
-
-
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -171,6 +155,7 @@ def test_out_of_memory_is_marked_on_the_memory_plot(qtbot, page, monkeypatch):
     assert oom == [(256, "naive")]
 
 
+@pytest.mark.slow  # ~5 s: every tile step
 def test_step_through_reaches_softmax_qk_v(qtbot, page):
     page.apply_settings([("example_n", 12), ("example_d", 3), ("block_m", 4), ("block_n", 5), ("seed", 7)])
     tab, view = page.tab, page.tab.step_view

@@ -5,25 +5,7 @@ import numpy as np
 import pytest
 from PyQt6 import QtGui
 
-from explorer.ui.settings import Settings
-
-
-@pytest.fixture
-def settings(tmp_path):
-    """The window opens on this tab: no other tab's start-up work competes with the test."""
-    settings = Settings(tmp_path / "settings.ini")
-    settings["last_tab"] = "label_smoothing"
-    return settings
-
-
-@pytest.fixture
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.first_tab("label_smoothing")
 
 
 @pytest.fixture

@@ -5,18 +5,9 @@ import json
 import numpy as np
 import pyqtgraph as pg
 import pytest
-import torch
 from PyQt6 import QtGui, QtWidgets
 
 SMALL_RACE = [("width", 8), ("n_points", 128), ("batch_size", 64), ("steps_per_frame", 10)]
-
-
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -150,6 +141,7 @@ def test_cost_sweep_can_be_cancelled(qtbot, ng_page):
     assert "Cancelled" in tab.cost_page.status.text()
 
 
+@pytest.mark.slow  # ~5 s
 def test_exports_png_svg_csv_json(qtbot, window, ng_page, tmp_path):
     _small_sweep(ng_page)
     tab = ng_page.tab

@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.runner import unfinished_threads
@@ -40,7 +41,7 @@ def test_step_button_and_reset_return_to_the_same_start(qtbot, saddle_page):
 
 def test_changing_surface_regrids_and_marks_critical_points(qtbot, saddle_page):
     saddle_page.params.set_value("surface", "himmelblau")
-    qtbot.waitUntil(lambda: saddle_page.tab.landscape.surface == "himmelblau", timeout=60000)
+    qtbot.waitUntil(lambda: saddle_page.tab.surface_map.surface == "himmelblau", timeout=60000)
     counts = {k: len(item.data) for k, item in saddle_page.tab.critical_items.items()}
     assert counts == {"minimum": 4, "maximum": 1, "saddle": 4, "degenerate": 0}
     assert saddle_page.params.value("start_x") == -0.1  # the surface's own default start
@@ -49,7 +50,7 @@ def test_changing_surface_regrids_and_marks_critical_points(qtbot, saddle_page):
 def test_natural_gradient_only_on_model_surfaces(qtbot, saddle_page):
     assert not saddle_page.params.is_enabled("natural_gradient")
     saddle_page.params.set_value("surface", "two_param_net")
-    qtbot.waitUntil(lambda: saddle_page.tab.landscape.surface == "two_param_net", timeout=60000)
+    qtbot.waitUntil(lambda: saddle_page.tab.surface_map.surface == "two_param_net", timeout=60000)
     assert saddle_page.params.is_enabled("natural_gradient")
     qtbot.waitUntil(lambda: "natural_gradient" in saddle_page.tab.frame.paths, timeout=60000)
 
@@ -169,6 +170,7 @@ def test_plots_have_labelled_axes(saddle_page):
         assert plot.getAxis("bottom").labelText and plot.getAxis("left").labelText
 
 
+@pytest.mark.slow  # ~6 s: every tab builds and exports
 def test_export_all_tabs_and_copy_image(qtbot, window, saddle_page, tmp_path):
     folder = tmp_path / "all"
     folder.mkdir()

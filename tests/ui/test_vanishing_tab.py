@@ -6,33 +6,17 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from PyQt6 import QtGui
 
 from explorer.lab.core import training
-from explorer.ui.settings import Settings
 from explorer.ui.tabs.vanishing import params
 from explorer.ui.tabs.vanishing.readout import verdict
 from explorer.ui.tabs.vanishing.view import VanishingTab
 from models import ACTIVATIONS, INITS, NORMS
 
+pytestmark = pytest.mark.first_tab("vanishing")
+
 SMALL = [("depth", 6), ("width", 8), ("n_points", 200), ("batch_size", 32), ("sweep_max_depth", 12)]
-
-
-@pytest.fixture
-def settings(tmp_path):
-    """The window opens on this tab: no other tab's start-up work competes with the test."""
-    settings = Settings(tmp_path / "settings.ini")
-    settings["last_tab"] = "vanishing"
-    return settings
-
-
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

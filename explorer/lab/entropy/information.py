@@ -131,6 +131,35 @@ def max_entropy(k: int, base: float = 2) -> float:
     return math.log(k) / log_base(base)
 
 
+@dataclass(frozen=True)
+class PairSummary:
+    """Every number the Entropy tab writes about a pair (p, q) over the same K outcomes; bits unless named."""
+
+    k: int
+    entropy: float  # H(p)
+    entropy_nats: float
+    q_entropy: float  # H(q)
+    max_entropy: float  # log₂ K, the uniform distribution's
+    pq: CrossEntropyParts  # H(p, q) = H(p) + KL(p || q)
+    qp: CrossEntropyParts  # H(q, p) = H(q) + KL(q || p): KL is not symmetric
+    cross_entropy_nats: float  # H(p, q) in nats: the classifier's loss
+
+
+def summarize(p: ArrayLike, q: ArrayLike) -> PairSummary:
+    """Entropies, both cross-entropies and KLs, and the maximum entropy for ``p`` against ``q``."""
+    pa, qa = _as_pair(p, q)
+    return PairSummary(
+        k=pa.size,
+        entropy=entropy(pa),
+        entropy_nats=entropy(pa, math.e),
+        q_entropy=entropy(qa),
+        max_entropy=max_entropy(pa.size),
+        pq=cross_entropy_parts(pa, qa),
+        qp=cross_entropy_parts(qa, pa),
+        cross_entropy_nats=cross_entropy(pa, qa, math.e),
+    )
+
+
 def normalize(weights: ArrayLike) -> NDArray[np.float64]:
     """Turn bar heights dragged by the mouse into a distribution (non-negative, not all zero)."""
     w = np.asarray(weights, dtype=np.float64)

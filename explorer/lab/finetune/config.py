@@ -6,9 +6,12 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
+
+if TYPE_CHECKING:  # the one Optimizer name; importing it at run time would load torch with the config
+    from explorer.lab.core.training import Optimizer
 
 __all__ = [
     "OPTIMIZERS",
@@ -35,8 +38,7 @@ STRATEGY_LABELS = {
     "progressive": "progressive unfreezing",
     "discriminative": "discriminative rates",
 }
-Optimizer = Literal["adam", "sgd"]
-OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
+OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")  # the choices in the panel's order: Adam, the default, first
 CACHE_FORMAT = 1  # bump when the saved layout or the source task changes: old files are then retrained
 
 

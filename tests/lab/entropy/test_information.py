@@ -265,3 +265,15 @@ def test_information_gain_rejects_bad_masks() -> None:
         information.information_gain([0, 1, 1], [0, 1, 1])
     with pytest.raises(ValueError, match="does not match"):
         information.information_gain([0, 1, 1], np.array([True, False]))
+
+
+def test_the_pair_summary_holds_every_number_the_tab_writes():
+    p, q = [0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]
+    s = information.summarize(p, q)
+    assert s.k == 4 and s.entropy == 1.75 and s.q_entropy == 2.0 and s.max_entropy == 2.0
+    assert s.entropy_nats == pytest.approx(1.75 * math.log(2))
+    assert s.pq == information.cross_entropy_parts(p, q) and s.pq.cross_entropy == 2.0  # 2 bits: q's code
+    assert s.qp == information.cross_entropy_parts(q, p) and s.qp.kl != s.pq.kl
+    assert s.cross_entropy_nats == pytest.approx(2.0 * math.log(2))
+    with pytest.raises(ValueError, match="same number of outcomes"):
+        information.summarize(p, [0.5, 0.5])

@@ -35,6 +35,7 @@ def drive(job) -> tuple[list[Progress], lab.SweepResult]:
 # ------------------------------------------------------------------------------------------ sweep
 
 
+@pytest.mark.slow  # ~6 s: the default sweep
 def test_default_sweep_measures_every_point_and_reports_progress() -> None:
     from kernels import attention
 

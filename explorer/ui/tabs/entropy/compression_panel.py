@@ -10,10 +10,12 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.lab.entropy import information
-from explorer.ui.tabs.entropy.formatting import bits, decade_ticks, num, readout_label
+from explorer.ui.tabs.entropy.formatting import bits, decade_ticks, num
 from explorer.ui.theme import Theme
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import Styled
+from explorer.ui.widgets.table import ReadOnlyTable
 
 # series keys (their colours stay apart in both palettes): the code's spending, its average length L;
 # H(p) takes p's own colour
@@ -38,20 +40,15 @@ class CompressionPanel:
         self.panel.add(self.code_l, "L = Σ pᵢ ℓᵢ")
         self.panel.plot.vb.setMouseEnabled(x=False, y=False)
 
-        self.summary = readout_label()
-        self.message_label = readout_label()
-        self.table = QtWidgets.QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["i", "pᵢ", "code", "−log₂ pᵢ"])
+        self.summary = selectable_label(rich=True)
+        self.message_label = selectable_label(rich=True)
         tips = (
             "symbol (outcome) index",
             "its probability under p",
             "Huffman codeword: no codeword is the start of another, so a message needs no separators",
             "its surprise in bits, the ideal length: Huffman's lengths are within 1 bit of it on average",
         )
-        for col, tip in enumerate(tips):
-            self.table.horizontalHeaderItem(col).setToolTip(tip)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = ReadOnlyTable(["i", "pᵢ", "code", "−log₂ pᵢ"], tips=tips, stretch=None)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)  # codewords keep their full length; the surprise column gives way
@@ -101,21 +98,15 @@ class CompressionPanel:
     def _fill_code_table(self, p: np.ndarray, c: information.Compression) -> None:
         k = p.size
         if self.table.rowCount() != k:
+            self.table.clearContents()
             self.table.setRowCount(k)
             for row in range(k):
-                for col in range(4):
-                    item = QtWidgets.QTableWidgetItem("")
-                    item.setTextAlignment(_RIGHT)
-                    self.table.setItem(row, col, item)
+                self.table.set_row(row, [""] * 4, align=_RIGHT)
                 self.table.item(row, 2).setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
             self._mono_codewords()
         for i in range(k):
             surprise = -math.log2(p[i]) if p[i] > 0 else math.inf
-            cells = (str(i), f"{p[i]:.4f}", c.code.get(i, "—"), num(surprise, 2))
-            for col, text in enumerate(cells):
-                item = self.table.item(i, col)
-                if item.text() != text:
-                    item.setText(text)
+            self.table.set_row(i, [str(i), f"{p[i]:.4f}", c.code.get(i, "—"), num(surprise, 2)])
             word = c.code.get(i)
             tip = f"{len(word)} bits for outcome {i}" if word else "probability 0: never sent, so it gets no codeword"
             self.table.item(i, 2).setToolTip(tip)

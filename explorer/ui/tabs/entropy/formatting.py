@@ -1,11 +1,8 @@
-"""How the entropy tab writes its numbers: bits in words, true minus signs, subscripts, decade ticks,
-and the rich-text labels that carry its formulas."""
+"""How the entropy tab writes its numbers: bits in words, true minus signs, subscripts, decade ticks."""
 
 from __future__ import annotations
 
 import math
-
-from PyQt6 import QtCore, QtWidgets
 
 from explorer.ui.widgets.logaxis import decade_ticks as shared_decade_ticks
 
@@ -36,12 +33,3 @@ def bits(x: float, digits: int = 3) -> str:
 def decade_ticks(n: int) -> list[list[tuple[float, str]]]:
     """Ticks at 1, 10, 100, … up to ``n`` (in log₁₀ units), in the shared log axis's one label style."""
     return shared_decade_ticks(range(math.floor(math.log10(max(n, 1))) + 1))
-
-
-def readout_label() -> QtWidgets.QLabel:
-    """A wrapping, selectable rich-text label, top-left aligned: a formula with its live numbers."""
-    label = QtWidgets.QLabel(wordWrap=True)
-    label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
-    label.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
-    return label

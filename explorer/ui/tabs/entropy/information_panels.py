@@ -4,7 +4,6 @@ the binary-entropy curve with the coins on it. Each panel describes what it show
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,7 +26,7 @@ class InformationPanels:
     def __init__(self, styled: Styled) -> None:
         self.p: np.ndarray | None = None
         self.q: np.ndarray | None = None
-        self.info: dict[str, Any] | None = None
+        self.info: information.PairSummary | None = None
         self.pq_panel = LegendedPlot(styled, "p and q: drag any bar", "outcome i", "probability",
                                      downsample=False)  # fmt: skip
         self.p_bars = styled.keyed(DraggableBars(grab=OFFSET), "p")
@@ -89,13 +88,13 @@ class InformationPanels:
             text.setFont(font)
 
     # --- drawing -------------------------------------------------------------------------------
-    def draw(self, p: np.ndarray, q: np.ndarray, info: dict[str, Any]) -> None:
+    def draw(self, p: np.ndarray, q: np.ndarray, info: information.PairSummary) -> None:
         self.p, self.q, self.info = p, q, info
         self._draw_bars(p, q, info)
         self._draw_cross(info)
         self._draw_binary(p, q)
 
-    def _draw_bars(self, p: np.ndarray, q: np.ndarray, info: dict[str, Any]) -> None:
+    def _draw_bars(self, p: np.ndarray, q: np.ndarray, info: information.PairSummary) -> None:
         k = p.size
         xs = np.arange(k, dtype=float)
         self.p_bars.setOpts(x=xs - OFFSET, height=p, width=1.8 * OFFSET)
@@ -105,17 +104,17 @@ class InformationPanels:
         self.pq_panel.plot.getAxis("bottom").setTicks(
             [[(float(i), str(i)) for i in range(0, k, every)], [(float(i), "") for i in range(k)]]
         )
-        self.pq_panel.plot.setTitle(f"H(p) = {num(info['h_bits'], 2)}, H(q) = {bits(info['hq_bits'], 2)}")
+        self.pq_panel.plot.setTitle(f"H(p) = {num(info.entropy, 2)}, H(q) = {bits(info.q_entropy, 2)}")
 
-    def _draw_cross(self, info: dict[str, Any]) -> None:
-        pq, qp = info["pq"], info["qp"]
-        tops = [v for v in (pq.cross_entropy, qp.cross_entropy, info["h_max"]) if math.isfinite(v)]
+    def _draw_cross(self, info: information.PairSummary) -> None:
+        pq, qp = info.pq, info.qp
+        tops = [v for v in (pq.cross_entropy, qp.cross_entropy, info.max_entropy) if math.isfinite(v)]
         ceiling = 1.25 * max(*tops, 0.1)
         kl_shown = [min(pq.kl, ceiling - pq.entropy), min(qp.kl, ceiling - qp.entropy)]  # ∞ reaches the top
         self.h_p_bar.setOpts(x=[0], height=[pq.entropy], width=0.6)
         self.h_q_bar.setOpts(x=[1], height=[qp.entropy], width=0.6)
         self.kl_bars.setOpts(x=[0, 1], y0=[pq.entropy, qp.entropy], height=kl_shown, width=0.6)
-        self.max_line.setData([-0.55, 1.55], [info["h_max"]] * 2)
+        self.max_line.setData([-0.55, 1.55], [info.max_entropy] * 2)
         for x, (text, parts) in enumerate(zip(self.ce_texts, (pq, qp), strict=True)):
             text.setText(f"{num(parts.cross_entropy, 2)}\n{num(parts.entropy, 2)}+{num(parts.kl, 2)}")
             text.setPos(x, min(parts.cross_entropy, ceiling))
@@ -157,11 +156,11 @@ class InformationPanels:
         if self.info is None:
             return None
         if abs(x) < 0.35:
-            parts, a, b = self.info["pq"], "p", "q"
+            parts, a, b = self.info.pq, "p", "q"
         elif abs(x - 1) < 0.35:
-            parts, a, b = self.info["qp"], "q", "p"
+            parts, a, b = self.info.qp, "q", "p"
         else:
-            return f"log₂ K = {bits(self.info['h_max'])}: the entropy of the uniform distribution, the maximum"
+            return f"log₂ K = {bits(self.info.max_entropy)}: the entropy of the uniform distribution, the maximum"
         return (f"H({a}, {b}) = −Σ {a} log₂ {b} = {bits(parts.cross_entropy)} per symbol of {a} coded for "
                 f"{b} = H({a}) {num(parts.entropy)} (unavoidable) + KL({a}‖{b}) {num(parts.kl)} (the price of "
                 f"assuming {b})")  # fmt: skip

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from explorer.lab.entropy import information
@@ -12,17 +10,19 @@ from explorer.ui.tabs.entropy.split_panels import SplitPanels
 from explorer.ui.topic import Table
 
 
-def entropy_tables(p: np.ndarray, q: np.ndarray, info: dict[str, Any], c: information.Compression) -> dict[str, Table]:
+def entropy_tables(
+    p: np.ndarray, q: np.ndarray, info: information.PairSummary, c: information.Compression
+) -> dict[str, Table]:
     """p and q outcome by outcome, every quantity with its unit and formula, the curve, the message."""
-    pq, qp = info["pq"], info["qp"]
+    pq, qp = info.pq, info.qp
     with np.errstate(divide="ignore", invalid="ignore"):
         surprise = -np.log2(p)
         kl_terms = np.where(p > 0, p * (np.log2(np.where(p > 0, p, 1.0)) - np.log2(q)), 0.0)
     quantities = {
-        "H(p)": (info["h_bits"], "bits", "-sum p log2 p"),
-        "H(p) in nats": (info["h_nats"], "nats", "-sum p ln p"),
-        "log2 K": (info["h_max"], "bits", "entropy of the uniform distribution"),
-        "H(q)": (info["hq_bits"], "bits", "-sum q log2 q"),
+        "H(p)": (info.entropy, "bits", "-sum p log2 p"),
+        "H(p) in nats": (info.entropy_nats, "nats", "-sum p ln p"),
+        "log2 K": (info.max_entropy, "bits", "entropy of the uniform distribution"),
+        "H(q)": (info.q_entropy, "bits", "-sum q log2 q"),
         "H(p,q)": (pq.cross_entropy, "bits", "-sum p log2 q = H(p) + KL(p||q)"),
         "KL(p||q)": (pq.kl, "bits", "sum p log2(p/q)"),
         "H(q,p)": (qp.cross_entropy, "bits", "-sum q log2 p = H(q) + KL(q||p)"),

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtGui, QtWidgets
 
 from explorer.lab.entropy import decision_split, information
 from explorer.ui.params import Param
 from explorer.ui.tabs.entropy.bars import lift
 from explorer.ui.tabs.entropy.compression_panel import CompressionPanel
-from explorer.ui.tabs.entropy.formatting import bits, num, readout_label
+from explorer.ui.tabs.entropy.formatting import bits, num
 from explorer.ui.tabs.entropy.information_panels import InformationPanels
 from explorer.ui.tabs.entropy.params import (
     COINS,
@@ -32,6 +32,7 @@ from explorer.ui.tabs.entropy.split_panels import SplitPanels
 from explorer.ui.tabs.entropy.tables import entropy_tables, split_tables
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import HoverReadout
 
@@ -52,7 +53,7 @@ class EntropyTab(TopicTab):
         super().__init__(parent)
         self.p: np.ndarray | None = None
         self.q: np.ndarray | None = None
-        self.info: dict[str, Any] | None = None  # every number the information plots show
+        self.info: information.PairSummary | None = None  # every number the information plots show
         self.compression: information.Compression | None = None
         self._error = False
         self.view = pg.GraphicsLayoutWidget()
@@ -93,11 +94,9 @@ class EntropyTab(TopicTab):
             typing.addWidget(QtWidgets.QLabel(text))
             typing.addWidget(edit, 1)
 
-        self.entropy_label, self.cross_label, self.split_label = (readout_label() for _ in range(3))
+        self.entropy_label, self.cross_label, self.split_label = (selectable_label(rich=True) for _ in range(3))
 
-        self.hover = QtWidgets.QLabel("Hover over a plot to read its numbers and their formulas.")
-        self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.hover.setWordWrap(True)
+        self.hover = selectable_label("Hover over a plot to read its numbers and their formulas.")
         info, split = self.info_plots, self.split_plots
         self.readouts = [
             HoverReadout(info.pq_panel.plot, info.describe_bar, self.hover),
@@ -292,18 +291,8 @@ class EntropyTab(TopicTab):
         p, q = self.p, self.q
         assert p is not None and q is not None
         values = self.values()
-        k = p.size
         compression = information.compress(p, values["message_length"], values["seed"])
-        info = {
-            "k": k,
-            "h_bits": information.entropy(p),
-            "h_nats": information.entropy(p, math.e),
-            "hq_bits": information.entropy(q),
-            "h_max": information.max_entropy(k),
-            "pq": information.cross_entropy_parts(p, q),
-            "qp": information.cross_entropy_parts(q, p),
-            "ce_nats": information.cross_entropy(p, q, math.e),
-        }
+        info = information.summarize(p, q)
         self.info, self.compression = info, compression
         self.info_plots.draw(p, q, info)
         self.code_plots.draw(p, compression, values["seed"])
@@ -313,17 +302,16 @@ class EntropyTab(TopicTab):
                 edit.setCursorPosition(0)  # show the first outcomes
         self._write_information(info)
 
-    def _write_information(self, info: dict[str, Any]) -> None:
-        k, h = info["k"], info["h_bits"]
-        pq, qp = info["pq"], info["qp"]
+    def _write_information(self, info: information.PairSummary) -> None:
+        pq, qp = info.pq, info.qp
         self.entropy_label.setText(
-            f"<b>Entropy</b> H(p) = −Σ p log₂ p = <b>{bits(h)}</b> = {num(info['h_nats'])} nats, "
-            f"at most log₂ {k} = {bits(info['h_max'])} (uniform)"
+            f"<b>Entropy</b> H(p) = −Σ p log₂ p = <b>{bits(info.entropy)}</b> = {num(info.entropy_nats)} nats, "
+            f"at most log₂ {info.k} = {bits(info.max_entropy)} (uniform)"
         )
         kl = f"{num(pq.kl)}" if math.isfinite(pq.kl) else "∞ (q = 0 where p &gt; 0)"
         self.cross_label.setText(
             f"<b>Cross-entropy</b> H(p, q) = −Σ p log₂ q = <b>{bits(pq.cross_entropy)}</b> "
-            f"= H(p) {num(pq.entropy)} + KL(p‖q) {kl} ({num(info['ce_nats'])} nats: the classifier's loss). "
+            f"= H(p) {num(pq.entropy)} + KL(p‖q) {kl} ({num(info.cross_entropy_nats)} nats: the classifier's loss). "
             f"KL(q‖p) = {num(qp.kl)} ≠ KL(p‖q)"
         )
 

@@ -11,6 +11,7 @@ from explorer.ui.tabs.finetune.diagram import UnitDiagram
 from explorer.ui.tabs.finetune.figures import AccuracyCurves, FilterMosaic, PerLayer, SweepPlots
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.plots import HoverReadout, Styled
+from explorer.ui.widgets.table import ReadOnlyTable
 
 HEADLINES = {
     "training": "<b>Which layers to retrain.</b> A CNN pretrained on ten digits learns a new task from a few "
@@ -44,12 +45,8 @@ class TrainingPage(QtWidgets.QWidget):
         self.view.addItem(self.curves.row, row=1, col=0)
         self.view.ci.layout.setRowStretchFactor(0, 5)
         self.view.ci.layout.setRowStretchFactor(1, 6)
-        self.table = QtWidgets.QTableWidget(0, len(describe.SUMMARY_COLUMNS))
-        self.table.setHorizontalHeaderLabels([c[0] for c in describe.SUMMARY_COLUMNS])
-        for col, (_, tip) in enumerate(describe.SUMMARY_COLUMNS):
-            self.table.horizontalHeaderItem(col).setToolTip(tip)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table = ReadOnlyTable([c[0] for c in describe.SUMMARY_COLUMNS],
+                                   tips=[c[1] for c in describe.SUMMARY_COLUMNS], stretch="all", row_header=True)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
@@ -75,19 +72,13 @@ class TrainingPage(QtWidgets.QWidget):
         labels = [s.label for s in states]
         shown = [self.table.verticalHeaderItem(r).text() for r in range(self.table.rowCount())]
         if shown != labels:
+            self.table.clearContents()
             self.table.setRowCount(len(states))
-            for row, state in enumerate(states):
-                self.table.setVerticalHeaderItem(row, QtWidgets.QTableWidgetItem(state.label))
-                for col in range(len(describe.SUMMARY_COLUMNS)):
-                    item = QtWidgets.QTableWidgetItem("")
-                    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-                    self.table.setItem(row, col, item)
-            self.recolour(frame, theme)
+            self.table.setVerticalHeaderLabels(labels)
         for row, state in enumerate(states):
-            for col, text in enumerate(describe.summary_cells(state)):
-                item = self.table.item(row, col)
-                if item.text() != text:  # only what changed: setting items is the costly part
-                    item.setText(text)
+            self.table.set_row(row, describe.summary_cells(state), align=QtCore.Qt.AlignmentFlag.AlignCenter)
+        if shown != labels:
+            self.recolour(frame, theme)
 
     def recolour(self, frame: FinetuneFrame | None, theme: Theme) -> None:
         """A swatch of each strategy's colour in its row's first cell, as in the plots' legends."""
@@ -99,9 +90,7 @@ class TrainingPage(QtWidgets.QWidget):
 
     def fit_table(self) -> None:
         """Every row visible, unless that would take more than 30% of the page from the plots."""
-        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
-        content = self.table.horizontalHeader().height() + rows + 4
-        self.table.setFixedHeight(min(content, max(80, int(0.3 * self.height()))))
+        self.table.fit_height(max(80, int(0.3 * self.height())))
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)

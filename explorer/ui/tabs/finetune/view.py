@@ -3,26 +3,25 @@
 Three views, switched by the bar above the plots (or the "view" parameter): training (which layers
 train, the accuracy curves and what each strategy costs), inside the network (per-layer weight change,
 CKA with the pretrained layers, first-layer filters) and the k-sweep. The source network is pretrained
-by a job (once; later starts load it from the cache), then the live experiment trains every chosen
-strategy on the same minibatches; the k-sweep is a second job. Until the pretrained network is there
-the experiment only waits, so Play pressed early starts the real run when the
-weights arrive.
+and the k-sweep run by one preparation job of the lab (pretraining only once; later starts load the network
+from the cache), and the live experiment trains every chosen strategy on the same minibatches. Until the
+pretrained network is there the experiment shows one waiting frame and holds, so Play pressed early starts
+the real run when the weights arrive.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Iterator
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.finetune import finetune
 from explorer.lab.finetune.finetune import FinetuneFrame, KSweep, Pretrained
+from explorer.lab.finetune.preparation import Prepared, Waiting, prepare, wait_for_source
 from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.finetune import describe
@@ -40,27 +39,16 @@ from explorer.ui.tabs.finetune.params import (
 )
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.viewbar import ViewBar
 
 
 @dataclass(frozen=True)
-class Waiting:
-    """The frame shown while the source network is being pretrained."""
+class _Preparing:
+    """The preparation job that runs: the source network it makes, and whether a k-sweep follows."""
 
-    step: int = 0
-
-
-def _wait_for_pretraining() -> Iterator[Waiting]:
-    while True:
-        yield Waiting()
-        time.sleep(0.1)  # the runner asks again when it plays; nothing to compute meanwhile
-
-
-def _label(text: str = "") -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+    source: finetune.PretrainConfig
+    sweep: bool
 
 
 @register
@@ -84,14 +72,13 @@ class FinetuneTab(TopicTab):
         self.frame: FinetuneFrame | None = None
         self.sweep: KSweep | None = None
         self._started = False
-        self._job: str | None = None  # "pretrain" | "sweep" while one of ours runs
-        self._sweep_after_pretraining = False
+        self._preparing: _Preparing | None = None  # the preparation job of ours that runs, if one does
         self._swept = False
         self._ended = {"pretrain": "", "sweep": ""}  # how the last job of each kind ended, if not well
-        self._pretraining: finetune.PretrainConfig | None = None  # what the running pretraining job makes
-        self.headline = _label()
-        self.source = _label("The source network is pretrained when the tab first opens.")
-        self.hover = _label("Hover over a plot to read its numbers.")
+        self._source_gate = threading.Event()  # what the waiting experiments hold on (see wait_for_source)
+        self.headline = selectable_label()
+        self.source = selectable_label("The source network is pretrained when the tab first opens.")
+        self.hover = selectable_label("Hover over a plot to read its numbers.")
         self.training = TrainingPage(self.styled, self.hover)
         self.inside = InsidePage(self.styled, self.hover)
         self.sweep_page = SweepPage(self.styled, self.hover)
@@ -112,6 +99,7 @@ class FinetuneTab(TopicTab):
         super().attach(panel, jobs)
         jobs.sig_failed.connect(lambda message: self._on_job_ended("failed"))
         jobs.sig_cancelled.connect(lambda: self._on_job_ended("cancelled"))
+        jobs.sig_busy.connect(self._on_busy)
         self.view_bar.attach(panel)
 
     # --- parameters -> lab ----------------------------------------------------------------------
@@ -130,9 +118,20 @@ class FinetuneTab(TopicTab):
             and (self.pretrained.config == pretrain_config(self.values()))
         )
 
+    def _has(self, source: finetune.PretrainConfig) -> bool:
+        return self.pretrained is not None and self.pretrained.config == source
+
     def _ready(self, cfg: finetune.FinetuneConfig) -> Pretrained | None:
-        pretrained = self.pretrained
-        return pretrained if pretrained is not None and pretrained.config == cfg.pretrain else None
+        return self.pretrained if self._has(cfg.pretrain) else None
+
+    def _phase(self) -> str | None:
+        """What our running preparation job does now: "pretrain", "sweep", or None (nothing of ours)."""
+        job = self._preparing
+        if job is None:
+            return None
+        if not self._has(job.source):
+            return "pretrain"
+        return "sweep" if job.sweep else None
 
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:
         cfg = self._config(values)
@@ -143,9 +142,10 @@ class FinetuneTab(TopicTab):
             return lambda: finetune.run(cfg, pretrained)
         if self._started and self.jobs is not None and self.jobs.synchronous:
             return None  # headless and the pretraining failed: the banner says why
-        if self._started and self._job != "pretrain":
-            self._start_pretraining()
-        return _wait_for_pretraining
+        if self._started and self._phase() != "pretrain":
+            self._prepare(sweep=False)
+        gate = self._source_gate
+        return lambda: wait_for_source(gate)
 
     def on_param_changed(self, key: str, value: Any) -> bool:
         assert self.panel is not None
@@ -159,84 +159,110 @@ class FinetuneTab(TopicTab):
                 self._show_inside(self.frame)
             return False
         if key in SOURCE_KEYS and self._started:
-            self._start_pretraining()
+            self._prepare(sweep=False)
         self._show_status()
         return True
 
     def start_jobs(self) -> None:
         self._started = True
-        self._start_pretraining(then_sweep=not self._swept)
-
-    def _start_pretraining(self, then_sweep: bool = False) -> None:
-        assert self.jobs is not None
-        cfg = pretrain_config(self.values())
-        if self.pretrained is not None and self.pretrained.config == cfg:
-            if then_sweep:
-                self.run_sweep()
-            return
-        if self._job == "pretrain" and self._pretraining == cfg:  # already on its way
-            self._sweep_after_pretraining = self._sweep_after_pretraining or then_sweep
-            return
-        self._job, self._ended["pretrain"], self._pretraining = "pretrain", "", cfg
-        self._sweep_after_pretraining = self._sweep_after_pretraining or then_sweep
-        device = self.device
-        self._show_status()
-        self.jobs.start(lambda: finetune.pretrain(cfg, device), self._on_pretrained, "Pretraining the source network")
+        self._prepare(sweep=not self._swept)
 
     def run_sweep(self) -> None:
         """Start the k-sweep for the current settings (after the pretraining, if that is still to come)."""
-        cfg = self._config(self.values())
-        if cfg is None or self.jobs is None:
+        if self._config(self.values()) is not None:  # else the banner says why
+            self._prepare(sweep=True)
+
+    def _prepare(self, sweep: bool) -> None:
+        """Start the one job that makes what the current settings lack: the source network, the k-sweep."""
+        if self.jobs is None:
             return
-        pretrained = self._ready(cfg)
-        if pretrained is None:
-            self._start_pretraining(then_sweep=True)
-            return
-        self._job, self._swept, self._ended["sweep"] = "sweep", True, ""
-        self.sweep = None
-        self.sweep_page.clear()
-        self.jobs.start(lambda: finetune.k_sweep(cfg, pretrained), self._on_sweep, "k-sweep: top-k for every k",
-                        on_partial=self._on_sweep)  # fmt: skip
+        values = self.values()
+        source = pretrain_config(values)
+        running = self._preparing
+        if running is not None and self._phase() == "pretrain":
+            if running.source == source and (running.sweep or not sweep):
+                return  # already on its way
+            sweep = sweep or running.sweep  # a k-sweep asked for still follows the (new) source network
+        cfg = self._config(values) if sweep else None
+        if cfg is None and self._has(source):
+            return  # nothing is missing
+        self._preparing = _Preparing(source, cfg is not None)
+        if not self._has(source):
+            self._ended["pretrain"] = ""
+        if cfg is not None:
+            self._swept, self._ended["sweep"] = True, ""
+            if self._has(source):
+                self._clear_sweep()
+        device, pretrained = self.device, self.pretrained
+        label = "k-sweep: top-k for every k"
+        if not self._has(source):
+            label = "Pretraining the source network" + (", then the k-sweep" if cfg is not None else "")
         self._show_status()
+        self.jobs.start(lambda: prepare(source, device, cfg, pretrained), self._on_prepared, label,
+                        on_partial=self._on_partial)  # fmt: skip
 
     # --- job results ------------------------------------------------------------------------------
+    def _on_partial(self, partial: Pretrained | KSweep) -> None:
+        if isinstance(partial, Pretrained):
+            self._on_pretrained(partial)
+        else:
+            self._on_sweep(partial)
+
     def _on_pretrained(self, pretrained: Pretrained) -> None:
-        self._job = None
         self.pretrained = pretrained
+        if self._phase() == "sweep":
+            self._clear_sweep()
         self._show_status()
         self.sig_reset.emit()  # the waiting frame gives way to the real run (still playing if it was)
-        if self._sweep_after_pretraining:
-            self._sweep_after_pretraining = False
-            self.run_sweep()
+        self._open_source_gate()  # only now: the replaced waiting experiment ends unheard
 
     def _on_sweep(self, sweep: KSweep) -> None:
-        if self._job == "sweep" and not math.isnan(sweep.scratch_val_accuracy):
-            self._job = None
         self.sweep = sweep
         self.sweep_page.show(sweep)
         self._show_status()
 
+    def _on_prepared(self, prepared: Prepared) -> None:
+        if prepared.pretrained is not self.pretrained:  # a headless run delivers no partial results
+            self._on_pretrained(prepared.pretrained)
+        self._preparing = None
+        if prepared.sweep is not None and prepared.sweep is not self.sweep:
+            self._on_sweep(prepared.sweep)
+        self._show_status()
+
+    def _clear_sweep(self) -> None:
+        self.sweep = None
+        self.sweep_page.clear()
+
     def _on_job_ended(self, how: str) -> None:
-        if self._job is None:
+        what, self._preparing = self._phase(), None
+        if what is None:
             return
-        what, self._job = self._job, None
-        self._sweep_after_pretraining = False
         self._ended[what] = (
             f"Pretraining {how}: Reset starts it again." if what == "pretrain" else f"The k-sweep was {how}."
         )
         self._show_status()
 
+    def _on_busy(self, busy: bool) -> None:
+        if not busy:  # the job ended, whatever way: a source network still awaited will not come from it
+            self._open_source_gate()
+
+    def _open_source_gate(self) -> None:
+        """End the experiments that wait for the source network (the next ones wait on a new gate)."""
+        self._source_gate.set()
+        self._source_gate = threading.Event()
+
     def _show_status(self) -> None:
         """The source network's line above the plots, and the k-sweep's line beside its button."""
         source = self._ended["pretrain"]
-        if self._job == "pretrain":
+        phase = self._phase()
+        if phase == "pretrain":
             source = "Pretraining the source network (only the first time: then it is loaded from the cache)…"
         elif self._ready_for_values():
             assert self.pretrained is not None
             note = f" — {self.pretrained.note}" if self.pretrained.note else ""
             source = self.pretrained.describe() + note
         sweep = "The k-sweep runs once the source network is pretrained."
-        if self._job == "sweep":
+        if phase == "sweep":
             sweep = "k-sweep running (progress and Cancel below)."
         elif self.sweep is not None and self.panel is not None:
             current = self._config(self.values(), quiet=True)

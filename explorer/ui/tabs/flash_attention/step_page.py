@@ -15,7 +15,8 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from explorer.lab.flash_attention.attention_steps import StepThroughFrame
-from explorer.ui.tabs.flash_attention.text import WARN, button, label
+from explorer.ui.tabs.flash_attention.text import WARN, button
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.logaxis import decade_ticks
 from explorer.ui.widgets.plots import HeatmapPanel, HoverReadout, Styled, new_plot
@@ -94,7 +95,7 @@ class StepView(QtWidgets.QWidget):
         self.view.addItem(self.legend, row=1, col=0, colspan=len(plots))
         self.restyle()
 
-        self.readout = label()
+        self.readout = selectable_label()
         self.readout.setMinimumHeight(3 * self.readout.fontMetrics().lineSpacing())
         self.previous = button("◀ Previous", "Back one tile")
         self.next = button("Next ▶", "Fold in the next tile (Space plays them all)")
@@ -102,7 +103,7 @@ class StepView(QtWidgets.QWidget):
         self.slider.setTracking(False)  # jump when the handle is let go, not on every pixel
         self.slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Drag to any step of the algorithm")
-        self.position = label("step 0 of 0", wrap=False)
+        self.position = selectable_label("step 0 of 0", wrap=False)
         self.previous.clicked.connect(lambda: self._jump(-1))
         self.next.clicked.connect(lambda: self._jump(+1))
         self.slider.valueChanged.connect(self.sig_jump)

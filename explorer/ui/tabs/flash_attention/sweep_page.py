@@ -25,13 +25,14 @@ from explorer.ui.tabs.flash_attention.text import (
     MIB,
     WARN,
     button,
-    label,
     mib,
     n_ticks,
     short_n,
 )
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import HoverReadout, Styled, new_plot
+from explorer.ui.widgets.table import ReadOnlyTable
 
 QUANTITIES = ("memory", "time", "throughput")
 #: a symbol per method as well as a colour: two of the methods get neighbouring blues in presentation mode
@@ -51,7 +52,7 @@ class SweepView(QtWidgets.QWidget):
         self.styled = styled
         self.result: SweepResult | None = None
         self.io: IOModel | None = None
-        self.status = label("The sweep starts when the tab opens; Measure again runs it with new settings.")
+        self.status = selectable_label("The sweep starts when the tab opens; Measure again runs it with new settings.")
         self.measure_button = button("Measure again", "Sweep N for every chosen method (progress and Cancel below)")
         self.measure_button.clicked.connect(self.sig_measure)
         top = QtWidgets.QHBoxLayout()
@@ -95,8 +96,9 @@ class SweepView(QtWidgets.QWidget):
         for key, item in self.io_curves.items():
             self.io_plot.addItem(item)
             self.legend.addItem(item, key)
-        self.table = _table(["Method", "N measured", "peak at largest N", "time there",
-                             "max |O − O_ref| (fp32 naive)", "what happened"])  # fmt: skip
+        self.table = ReadOnlyTable(["Method", "N measured", "peak at largest N", "time there",
+                                    "max |O − O_ref| (fp32 naive)", "what happened"])  # fmt: skip
+        self.table.setWordWrap(False)  # one line a row: the full reasons are in the last cell's tooltip
         self.table.setRowCount(len(METHODS))
         self.readouts = [
             HoverReadout(self.memory, lambda x, y: self._describe_point("memory", x, y), hover),
@@ -216,7 +218,7 @@ class SweepView(QtWidgets.QWidget):
             curve = result.curves.get(method) if result is not None else None
             if result is None or curve is None:
                 cells = [METHOD_LABELS[method], "—", "—", "—", "—", "not measured" if result is None else "off"]
-                _set_row(self.table, row, cells, "")
+                self.table.set_row(row, cells, tip="")
                 continue
             k = len(curve.n)
             errors = curve.max_abs_err[np.isfinite(curve.max_abs_err)]
@@ -232,10 +234,9 @@ class SweepView(QtWidgets.QWidget):
                 error if k else "—",
                 happened,
             ]
-            _set_row(self.table, row, cells, tip)
+            self.table.set_row(row, cells, tip=tip)
         self.table.resizeRowsToContents()
-        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
-        self.table.setFixedHeight(self.table.horizontalHeader().height() + rows + 4)
+        self.table.fit_height()
 
     # --- hover --------------------------------------------------------------------------------
     def _describe_point(self, quantity: str, x: float, y: float) -> str | None:
@@ -312,26 +313,3 @@ def _what_happened(method: str, result: SweepResult) -> tuple[str, str]:
     else:
         short = f"from N = {short_n(first.n)}: {first.reason}"
     return short, "\n".join(f"N = {p.n}: {p.reason}" for p in sorted(missing, key=lambda p: p.n))
-
-
-def _table(headers: list[str]) -> QtWidgets.QTableWidget:
-    table = QtWidgets.QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().setVisible(False)
-    table.setWordWrap(False)  # one line a row: the full reasons are in the last cell's tooltip
-    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(len(headers) - 1, QtWidgets.QHeaderView.ResizeMode.Stretch)
-    return table
-
-
-def _set_row(table: QtWidgets.QTableWidget, row: int, cells: list[str], tip: str) -> None:
-    for col, text in enumerate(cells):
-        item = table.item(row, col)
-        if item is None:
-            item = QtWidgets.QTableWidgetItem(text)
-            table.setItem(row, col, item)
-        elif item.text() != text:  # only what changed: setting items is the costly part
-            item.setText(text)
-    table.item(row, len(cells) - 1).setToolTip(tip)

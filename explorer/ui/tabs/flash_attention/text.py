@@ -43,13 +43,6 @@ def n_ticks(n_values: np.ndarray | list[int]) -> list[list[tuple[float, str]]]:
     return [[(math.log10(n), short_n(n)) for n in values], []]
 
 
-def label(text: str = "", *, wrap: bool = True) -> QtWidgets.QLabel:
-    widget = QtWidgets.QLabel(text)
-    widget.setWordWrap(wrap)
-    widget.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-    return widget
-
-
 def button(text: str, tip: str) -> QtWidgets.QPushButton:
     """A push button that never takes the keyboard focus: Space stays Play, S stays Step."""
     widget = QtWidgets.QPushButton(text)

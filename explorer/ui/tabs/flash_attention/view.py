@@ -21,9 +21,10 @@ from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.flash_attention.step_page import StepView
 from explorer.ui.tabs.flash_attention.sweep_page import SweepView
-from explorer.ui.tabs.flash_attention.text import WARN, label
+from explorer.ui.tabs.flash_attention.text import WARN
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.viewbar import ViewBar
 
 if TYPE_CHECKING:
@@ -126,8 +127,8 @@ class FlashAttentionTab(TopicTab):
         self.step_frame: attention_steps.StepThroughFrame | None = None
         self._jump_to: int | None = None  # where the next start of the step-through begins, once
         self._landed: int | None = None  # a jump whose first frame has not been drawn yet
-        self.headline = label()
-        self.hover = label("Hover over a plot to read its values and the formula behind them.", wrap=False)
+        self.headline = selectable_label()
+        self.hover = selectable_label("Hover over a plot to read its values and the formula behind them.", wrap=False)
         self.sweep_view = SweepView(self.styled, self.hover)
         self.step_view = StepView(self.styled, self.hover)
         self.sweep_view.sig_measure.connect(self.measure)

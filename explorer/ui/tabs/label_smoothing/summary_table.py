@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtCore, QtGui
 
 from explorer.lab.label_smoothing import smoothing
 from explorer.ui.tabs.label_smoothing.twins import TWINS, fmt, twin_name, twin_state
 from explorer.ui.theme import Theme
+from explorer.ui.widgets.table import ReadOnlyTable
 
 COLUMNS = (  # header, tooltip, ModelState field ("optimal_gap" comes from the frame)
     ("ε", "Smoothing of this network's targets", "eps"),
@@ -37,38 +38,26 @@ def summary_value(frame: smoothing.SmoothingFrame, twin: str, field: str) -> flo
     return float(getattr(twin_state(frame, twin), field))
 
 
-class SummaryTable(QtWidgets.QTableWidget):
+class SummaryTable(ReadOnlyTable):
     """Two rows (one-hot, smoothed), each header swatched in its network's colour; never scrolls."""
 
     def __init__(self) -> None:
-        super().__init__(len(TWINS), len(COLUMNS))
-        self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
-        for col, (_, tip, _) in enumerate(COLUMNS):
-            self.horizontalHeaderItem(col).setToolTip(tip)
+        super().__init__([c[0] for c in COLUMNS], tips=[c[1] for c in COLUMNS], stretch="all", row_header=True)
+        self.setRowCount(len(TWINS))
         self.setVerticalHeaderLabels([twin_name(t) for t in TWINS])
-        self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for row in range(len(TWINS)):
-            for col in range(len(COLUMNS)):
-                item = QtWidgets.QTableWidgetItem("—")
-                item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-                self.setItem(row, col, item)
+            self.set_row(row, ["—"] * len(COLUMNS), align=QtCore.Qt.AlignmentFlag.AlignCenter)
 
     def restyle(self, theme: Theme) -> None:
         for row, twin in enumerate(TWINS):  # each row header carries its network's colour
             swatch = QtGui.QPixmap(12, 12)
             swatch.fill(theme.color(twin))
             self.verticalHeaderItem(row).setIcon(QtGui.QIcon(swatch))
-        rows = sum(self.rowHeight(r) for r in range(self.rowCount()))
-        self.setFixedHeight(self.horizontalHeader().sizeHint().height() + rows + 4)
+        self.fit_height()
 
     def fill(self, frame: smoothing.SmoothingFrame) -> None:
         for row, twin in enumerate(TWINS):
-            for col, (_, _, field) in enumerate(COLUMNS):
-                value = summary_value(frame, twin, field)
-                text = f"{value:g}" if field == "eps" else fmt(value)
-                item = self.item(row, col)
-                if item.text() != text:  # only what changed: setting items is the costly part
-                    item.setText(text)
+            values = [(field, summary_value(frame, twin, field)) for _, _, field in COLUMNS]
+            self.set_row(row, [f"{value:g}" if field == "eps" else fmt(value) for field, value in values])

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.label_smoothing import smoothing
@@ -25,6 +25,7 @@ from explorer.ui.tabs.label_smoothing.theory_panels import Q_GRID, TheoryPanels
 from explorer.ui.tabs.label_smoothing.training_panels import TrainingPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import HoverReadout
 
@@ -59,9 +60,7 @@ class LabelSmoothingTab(TopicTab):
             for col, panel in enumerate(panels):
                 self.view.addItem(panel, row=row, col=col)
         self.table = SummaryTable()
-        self.hover = QtWidgets.QLabel("Hover over a plot to read its numbers; press Play to train both networks.")
-        self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.hover.setWordWrap(True)
+        self.hover = selectable_label("Hover over a plot to read its numbers; press Play to train both networks.")
         self.readouts = [
             HoverReadout(theory.targets_panel.plot, theory.describe_target, self.hover),
             HoverReadout(theory.loss_panel.plot, theory.describe_loss, self.hover),

@@ -12,10 +12,11 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from explorer.ui.tabs.natural_gradient.formatting import count, duration, ms, nbytes
-from explorer.ui.tabs.natural_gradient.widgets import set_row, table, text_label
 from explorer.ui.topic import Table
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import HoverReadout, Styled, new_plot
+from explorer.ui.widgets.table import ReadOnlyTable
 
 if TYPE_CHECKING:
     from explorer.lab.natural_gradient.fisher_cost import CostResult
@@ -34,7 +35,7 @@ class CostPage(QtWidgets.QWidget):
         self.styled = styled
         self.result: CostResult | None = None
         self.lines: dict[str, PowerLaw] = {}
-        self.status = text_label("The sweep starts when the tab opens; Measure runs it again.")
+        self.status = selectable_label("The sweep starts when the tab opens; Measure runs it again.")
         self.measure_button = QtWidgets.QPushButton("Measure again")
         self.measure_button.setToolTip("Sweep P for the exact Fisher and for K-FAC (progress and Cancel below)")
         self.measure_button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space stays Play
@@ -66,12 +67,12 @@ class CostPage(QtWidgets.QWidget):
         self._label_legends()
         self.readouts = [HoverReadout(self.memory_plot, self.describe_memory, hover),
                          HoverReadout(self.time_plot, self.describe_time, hover)]  # fmt: skip
-        self.extrapolation_title = text_label(
+        self.extrapolation_title = selectable_label(
             f"<b>Extrapolated to real networks: {FORMULA_NOTE}</b> (dense fp32 Fisher, Cholesky at the rate "
             "measured above)"
         )
-        self.table = table(["Network", "P", "fp32 Fisher, 4P²", "Cholesky, P³/3 flop", "time at the measured rate",
-                            "source"])  # fmt: skip
+        self.table = ReadOnlyTable(["Network", "P", "fp32 Fisher, 4P²", "Cholesky, P³/3 flop",
+                                    "time at the measured rate", "source"])  # fmt: skip
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -117,7 +118,7 @@ class CostPage(QtWidgets.QWidget):
         )
         self.table.setRowCount(len(result.extrapolation))
         for row, r in enumerate(result.extrapolation):
-            set_row(self.table, row, [
+            self.table.set_row(row, [
                 r.name, count(r.n_params), nbytes(r.fisher_bytes_fp32), f"{r.cholesky_flops:.2g}",
                 duration(r.seconds_at_measured_rate), r.source,
             ])  # fmt: skip

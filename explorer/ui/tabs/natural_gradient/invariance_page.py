@@ -10,9 +10,9 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from explorer.ui.tabs.natural_gradient.widgets import text_label
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout, Styled, new_plot
 
@@ -100,7 +100,7 @@ class InvariancePage(QtWidgets.QWidget):
         self.legend.addItem(self.ellipses["sigma"], "Fisher ellipses xᵀF(θ)x = c")
         self.readouts = [HoverReadout(self.dist_plot, self.describe_sigma_chart, hover),
                          HoverReadout(self.log_plot, self.describe_log_chart, hover)]  # fmt: skip
-        self.status = text_label()
+        self.status = selectable_label()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)

@@ -12,10 +12,11 @@ from PyQt6 import QtCore, QtWidgets
 
 from explorer.ui.tabs.natural_gradient.formatting import ms
 from explorer.ui.tabs.natural_gradient.invariance_page import WARN
-from explorer.ui.tabs.natural_gradient.widgets import set_row, table, text_label
 from explorer.ui.topic import Table
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout, Styled, new_plot
+from explorer.ui.widgets.table import ReadOnlyTable
 
 if TYPE_CHECKING:
     from explorer.lab.natural_gradient.fisher_race import RaceFrame
@@ -34,7 +35,7 @@ class RacePage(QtWidgets.QWidget):
         self.styled = styled
         self.race: RaceFrame | None = None
         self.log_time = True
-        self.info = text_label()
+        self.info = selectable_label()
         self.view = pg.GraphicsLayoutWidget()
         self.step_plot = new_plot(styled, "Loss per step", "step", "cross-entropy L (nats)", log_y=True,
                                   legend=None)  # fmt: skip
@@ -56,10 +57,10 @@ class RacePage(QtWidgets.QWidget):
             self.legend.addItem(self.step_curves[method], RACE_LABELS[method])
         self.readouts = [HoverReadout(self.step_plot, self.describe_step, hover),
                          HoverReadout(self.time_plot, self.describe_time, hover)]  # fmt: skip
-        self.table = table(["Method", "η", "loss now (nats)", "steps", "optimizer time", "per step", "note"])
+        self.table = ReadOnlyTable(["Method", "η", "loss now (nats)", "steps", "optimizer time", "per step", "note"])
         self.table.setRowCount(len(RACE_METHODS))
         for row, method in enumerate(RACE_METHODS):
-            set_row(self.table, row, [RACE_LABELS[method], "", "", "", "", "", ""])
+            self.table.set_row(row, [RACE_LABELS[method], "", "", "", "", "", ""])
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.info)
@@ -129,7 +130,7 @@ class RacePage(QtWidgets.QWidget):
                     f"{seconds:.3g} s", ms(per_step) if math.isfinite(per_step) else "—",
                     "builds and solves the P × P Fisher" if method == "exact_ng" else "",
                 ]  # fmt: skip
-            set_row(self.table, row, cells)
+            self.table.set_row(row, cells)
             self.table.item(row, 0).setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.theme.color(method))
 
     # --- hover ----------------------------------------------------------------------------------

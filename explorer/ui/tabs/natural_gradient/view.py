@@ -17,13 +17,14 @@ from PyQt6 import QtGui, QtWidgets
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
+from explorer.ui.tabs.natural_gradient.axes import fix_axis_width
 from explorer.ui.tabs.natural_gradient.cost_page import CostPage
 from explorer.ui.tabs.natural_gradient.invariance_page import InvariancePage
 from explorer.ui.tabs.natural_gradient.params import VIEW_TITLES, VIEWS, natural_gradient_parameters
 from explorer.ui.tabs.natural_gradient.race_page import RacePage
-from explorer.ui.tabs.natural_gradient.widgets import fit_table_height, fix_axis_width, text_label
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.viewbar import ViewBar
 
 if TYPE_CHECKING:
@@ -59,8 +60,8 @@ class NaturalGradientTab(TopicTab):
         super().__init__(parent)
         self.frame: NaturalGradientFrame | None = None
         self._message = ""
-        self.headline = text_label()
-        self.hover = text_label("Hover over a plot to read its values and the formula behind them.", wrap=False)
+        self.headline = selectable_label()
+        self.hover = selectable_label("Hover over a plot to read its values and the formula behind them.", wrap=False)
         self.fit_page = InvariancePage(self.styled, self.hover)
         self.race_page = RacePage(self.styled, self.hover)
         self.cost_page = CostPage(self.styled, self.hover)
@@ -181,7 +182,7 @@ class NaturalGradientTab(TopicTab):
     def _fit_tables(self) -> None:
         """Every row visible, unless that would take more than a quarter of the tab from the plots."""
         for table in (self.race_page.table, self.cost_page.table):
-            fit_table_height(table, max(70, int(0.25 * self.height())))
+            table.fit_height(max(70, int(0.25 * self.height())))
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)

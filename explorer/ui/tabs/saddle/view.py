@@ -12,8 +12,10 @@ from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.saddle import optim, saddle, surfaces
 from explorer.ui.params import Param
 from explorer.ui.topic import Alias, Table, TopicTab, register
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HeatmapPanel, HoverReadout, new_plot
+from explorer.ui.widgets.table import ReadOnlyTable
 
 _DEFAULT_ON = ("gd", "sgd", "momentum", "adam", "newton", "saddle_free_newton", "natural_gradient")
 _MARKERS = {  # kind -> (symbol, fill, edge): readable on any colour map
@@ -104,7 +106,7 @@ class SaddleTab(TopicTab):
         super().__init__(parent)
         self.started = False
         self._step_extent = 0
-        self.landscape: saddle.Landscape | None = None
+        self.surface_map: saddle.SurfaceMap | None = None
         self.frame: saddle.SaddleFrame | None = None
         styled = self.styled
         self.view = pg.GraphicsLayoutWidget()
@@ -154,16 +156,9 @@ class SaddleTab(TopicTab):
         self.surface_plot.vb.setMouseEnabled(x=False, y=False)  # clicks choose the start; no accidental panning
         self.view.scene().sigMouseClicked.connect(self._on_click)
 
-        self.hover = QtWidgets.QLabel("Hover over the surface to read f; click to set the start point.")
-        self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hover = selectable_label("Hover over the surface to read f; click to set the start point.", wrap=False)
         self.readout = HoverReadout(self.surface_plot, self._describe_point, self.hover)
-        self.table = QtWidgets.QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Optimizer", "η", "What happened", "f now", "|∇f| now"])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table = ReadOnlyTable(["Optimizer", "η", "What happened", "f now", "|∇f| now"], stretch=2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 3)
@@ -218,20 +213,22 @@ class SaddleTab(TopicTab):
         name, resolution, log_color = values["surface"], values["resolution"], values["log_color"]
         assert self.jobs is not None
         self.jobs.start(
-            lambda: saddle.landscape(name, resolution, log_color), self._on_landscape, "Gridding the surface"
+            lambda: saddle.surface_map(name, resolution, log_color), self._on_surface_map, "Gridding the surface"
         )
 
     # --- drawing ------------------------------------------------------------------------------
-    def _on_landscape(self, landscape: saddle.Landscape) -> None:
-        self.landscape = landscape
-        surface = surfaces.get(landscape.surface)
+    def _on_surface_map(self, surface_map: saddle.SurfaceMap) -> None:
+        self.surface_map = surface_map
+        surface = surfaces.get(surface_map.surface)
         self.surface_plot.setTitle(surface.title)
         self.surface_plot.setLabel("bottom", surface.axis_labels[0])
         self.surface_plot.setLabel("left", surface.axis_labels[1])
-        self.heatmap.set_field(landscape.xs, landscape.ys, landscape.shown, landscape.shown_label, landscape.values)
-        self.heatmap.set_contours(landscape.contour_points)
+        self.heatmap.set_field(
+            surface_map.xs, surface_map.ys, surface_map.shown, surface_map.shown_label, surface_map.values
+        )
+        self.heatmap.set_contours(surface_map.contour_points)
         for kind, item in self.critical_items.items():
-            points = [c for c in landscape.critical if c.kind == kind]
+            points = [c for c in surface_map.critical if c.kind == kind]
             item.setData([c.x for c in points], [c.y for c in points], data=[c.describe() for c in points])
         has_floor = surface.infimum is not None
         self.loss_plot.setLogMode(y=has_floor)
@@ -240,7 +237,7 @@ class SaddleTab(TopicTab):
         self.loss_range.reset(log=has_floor)
         self.grad_range.reset()
         if not has_floor:  # a run to −∞ would squash everything else: show the range of f over the window
-            self.loss_range.include(np.array([np.nanmin(landscape.values), np.nanmax(landscape.values)]))
+            self.loss_range.include(np.array([np.nanmin(surface_map.values), np.nanmax(surface_map.values)]))
         self.styled.restyle(self.styled.theme)
         if self.frame is not None:
             self.show_frame(self.frame)
@@ -299,16 +296,13 @@ class SaddleTab(TopicTab):
             self._build_table(names)
         for row, name in enumerate(names):
             outcome = frame.outcomes[name]
-            cells = (
+            self.table.set_row(row, [
+                optim.LABELS[name],
                 f"{values[f'{name}_lr']:.3g}",
                 outcome.text,
                 f"{frame.values[name][-1]:.4g}",
                 f"{frame.grad_norms[name][-1]:.3g}",
-            )
-            for col, text in enumerate(cells, start=1):
-                item = self.table.item(row, col)
-                if item.text() != text:  # only what changed: setting items is the costly part
-                    item.setText(text)
+            ])  # fmt: skip
             bad = outcome.kind in ("diverged", "stuck")
             self.table.item(row, 2).setForeground(QtGui.QBrush(QtGui.QColor("#d55e00" if bad else self._text_colour())))
 
@@ -316,10 +310,10 @@ class SaddleTab(TopicTab):
         return self.palette().color(QtGui.QPalette.ColorRole.Text).name()
 
     def _build_table(self, names: list[str]) -> None:
+        self.table.clearContents()
         self.table.setRowCount(len(names))
         for row, name in enumerate(names):
-            for col in range(5):
-                self.table.setItem(row, col, QtWidgets.QTableWidgetItem(""))
+            self.table.set_row(row, [""] * 5)
             label = self.table.item(row, 0)
             label.setText(optim.LABELS[name])
             label.setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.theme.color(name))
@@ -328,19 +322,17 @@ class SaddleTab(TopicTab):
 
     def _fit_table(self) -> None:
         """Every row visible, unless that would take more than 30% of the tab from the plots."""
-        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
-        content = self.table.horizontalHeader().height() + rows + 4
-        self.table.setFixedHeight(min(content, max(80, int(0.3 * self.height()))))
+        self.table.fit_height(max(80, int(0.3 * self.height())))
 
     # --- interaction --------------------------------------------------------------------------
     def _tip(self, x: float, y: float, data: Any) -> str:
         return str(data)
 
     def _describe_point(self, x: float, y: float) -> str | None:
-        if self.landscape is None:
+        if self.surface_map is None:
             return None
-        surface = surfaces.get(self.landscape.surface)
-        for c in self.landscape.critical:
+        surface = surfaces.get(self.surface_map.surface)
+        for c in self.surface_map.critical:
             if np.hypot(c.x - x, c.y - y) < 0.015 * surface.extent:
                 return c.describe()
         if self.heatmap.value_at(x, y) is None:  # off the drawn surface
@@ -392,8 +384,8 @@ class SaddleTab(TopicTab):
                 "final_f": [frame.values[n][-1] for n in frame.paths],
                 "final_grad_norm": [frame.grad_norms[n][-1] for n in frame.paths],
             }
-        if self.landscape is not None:
-            crit = self.landscape.critical
+        if self.surface_map is not None:
+            crit = self.surface_map.critical
             tables["critical_points"] = {
                 "x": [c.x for c in crit], "y": [c.y for c in crit], "f": [c.value for c in crit],
                 "eigenvalue_1": [c.eigenvalues[0] for c in crit], "eigenvalue_2": [c.eigenvalues[1] for c in crit],

@@ -31,6 +31,7 @@ from explorer.ui.tabs.vanishing.readout import (
 )
 from explorer.ui.tabs.vanishing.sweep_panel import SweepPanel
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout
 
@@ -113,8 +114,7 @@ class VanishingTab(TopicTab):
     def _build_labels(self) -> None:
         self.ratio_label = QtWidgets.QLabel("Press Play (Space) to train both nets.", wordWrap=True)
         self.ratio_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.hover = QtWidgets.QLabel("Hover a heatmap cell, a bar or a sweep point to read its value.")
-        self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hover = selectable_label("Hover a heatmap cell, a bar or a sweep point to read its value.", wrap=False)
         self.sweep_button = QtWidgets.QPushButton("Sweep depths again")
         self.sweep_button.setToolTip("Measure the gradient ratio at initialization, depth 2 up to the deepest net "
                                      "(progress and Cancel below the plots)")  # fmt: skip
