@@ -165,6 +165,20 @@ class ParamPanel(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
         self._apply_tips()
+        self._tie_event_proxies()
+
+    def _tie_event_proxies(self) -> None:
+        """Parent each editor's pyqtgraph ``EventProxy`` to its editor, so both go together.
+
+        pyqtgraph keeps the proxy (an event filter on the editor) only as an attribute of the tree item;
+        when the item's Python wrapper goes first, the editor can still send it an event while the window
+        is torn down, and the rebuilt wrapper has no ``callback`` (an AttributeError in the event loop).
+        """
+        for node in self._params.values():
+            for item in node.items:
+                proxy, widget = getattr(item, "eventProxy", None), getattr(item, "widget", None)
+                if isinstance(proxy, QtCore.QObject) and isinstance(widget, QtWidgets.QWidget):
+                    proxy.setParent(widget)
 
     def _apply_tips(self) -> None:
         """pyqtgraph puts a tip on the editor only; the name column should explain itself too."""
