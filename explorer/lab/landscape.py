@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from explorer.lab.protocol import Job, Progress
+from explorer.lab.core.protocol import Job, Progress
 from models import Block, BlockNet
 
 Directions = dict[str, torch.Tensor]
@@ -242,13 +242,24 @@ def _preview(losses: np.ndarray, stride: int) -> np.ndarray:
     return losses[np.ix_(near, near)]
 
 
-def landscape(net: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, cfg: LandscapeConfig) -> Job[Landscape]:
+def landscape(
+    net: torch.nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    cfg: LandscapeConfig,
+    directions: tuple[Directions, Directions] | None = None,
+) -> Job[Landscape]:
     """Loss on the (alpha, beta) plane around ``net``'s weights, coarse to fine.
 
-    Yields Progress after every batch of grid points, its ``partial`` a PartialLandscape; stopping
-    at any yield cancels (the net's train/eval mode is restored either way).
+    The plane is cut along ``directions`` ({parameter name: tensor} each, e.g. the PCA directions of a
+    training path from ``trajectory.as_directions``), by default filter-normalised random ones from
+    ``cfg.seed``. Yields Progress after every batch of grid points, its ``partial`` a PartialLandscape;
+    stopping at any yield cancels (the net's train/eval mode is restored either way).
     """
-    d1, d2 = filter_normalized_directions(net, cfg.seed)
+    if directions is None:
+        d1, d2 = filter_normalized_directions(net, cfg.seed)
+    else:
+        d1, d2 = ({n: d[n].to(p).view(p.shape) for n, p in net.named_parameters()} for d in directions)
     r, c = cfg.resolution, cfg.resolution // 2
     coords = np.linspace(-cfg.span, cfg.span, r)
     coords[c] = 0.0  # exactly: theta + 0 * d is theta bit for bit
