@@ -8,27 +8,12 @@ import torch
 from PyQt6 import QtCore, QtGui
 
 from explorer.lab import landscape
-from explorer.ui.settings import Settings
 from explorer.ui.tabs.residual.landscape_panels import NO_GL_TEXT, gl_available
+
+pytestmark = pytest.mark.first_tab("residual")
 
 SMALL = [("depths", "4,8,16"), ("width", 8), ("n_points", 128), ("batch_size", 64), ("grid", 20),
          ("steps", 40), ("steps_per_frame", 5), ("boundary_every", 2), ("resolution", "11")]  # fmt: skip
-
-
-@pytest.fixture
-def settings(tmp_path):
-    """The window opens on this tab: no other tab's start-up work competes with the test."""
-    settings = Settings(tmp_path / "settings.ini")
-    settings["last_tab"] = "residual"
-    return settings
-
-
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -126,7 +111,8 @@ def test_landscape_at_the_end_of_training_exports_and_goes_on_reset(qtbot, windo
     text = (tmp_path / "r-training_loss.svg").read_text()
     assert "residual 16" in text and "training loss (nats)" in text  # legend and axis label
     csvs = {p.name for p in window.export_to(tmp_path / "r.csv")}
-    assert csvs == {f"r-{n}.csv" for n in ("training", "branch_ratios", "decision_boundary", "points", "landscape")}
+    tables = ("training", "branch_ratios", "decision_boundary", "points", "landscape", "curvature")
+    assert csvs == {f"r-{n}.csv" for n in tables}  # the curvature view's analysis is not asked for here
     assert (tmp_path / "r-training.csv").read_text().startswith("step,plain_4_loss,plain_4_accuracy")
     assert len((tmp_path / "r-landscape.csv").read_text().splitlines()) == 1 + 11 * 11
     [doc] = window.export_to(tmp_path / "r.json")

@@ -32,6 +32,7 @@ from explorer.lab.core.history import RingBuffer
 from explorer.lab.core.protocol import FrameClock
 from explorer.lab.core.training import OPTIMIZERS, Optimizer, load_task, resolve_device, sample_batch
 from explorer.lab.gradprobe import Trainee
+from explorer.lab.residual.tracking import PathRecorder, SharpnessHistory, WeightPath
 from models import Activation, BlockNet, Init, MLPConfig, Norm, build_net
 
 __all__ = ["Checkpoint", "ResidualConfig", "ResidualFrame", "branch_ratios", "decision_boundary", "run", "smoothed"]
@@ -57,6 +58,11 @@ class ResidualConfig:
     history: int = 2048  # loss-curve points kept over the whole run
     smoothing: float = 0.9  # weight of the past in the loss curves' moving average, per kept point
     steps: int = 0  # the run ends after the frame at this step; 0: it runs until stopped
+    curvature_every: int = 50  # top Hessian eigenvalue of every net every this many steps; 0: never
+    lanczos_steps: int = 8  # Hessian-vector products (at most) per recorded eigenvalue, on one minibatch
+    curvature_depths: Literal["deepest", "all"] = "deepest"  # whose eigenvalue is recorded (the rest: NaN)
+    path_points: int = 64  # weight snapshots kept of each net along training, evenly thinned
+    path_every: int = 5  # steps between snapshots at first; doubles whenever path_points are kept
     seed: int = 0
     device: str = "auto"
 
@@ -69,6 +75,14 @@ class ResidualConfig:
             raise ValueError(f"smoothing must be in [0, 1), got {self.smoothing}")
         if self.steps < 0:
             raise ValueError(f"steps must be 0 (no end) or positive, got {self.steps}")
+        if self.curvature_depths not in ("deepest", "all"):
+            raise ValueError(f"curvature_depths must be 'deepest' or 'all', got {self.curvature_depths!r}")
+        if self.curvature_every < 0 or self.lanczos_steps < 1:
+            raise ValueError("curvature_every must be 0 (off) or positive, and lanczos_steps at least 1")
+        if self.path_every < 1:
+            raise ValueError(f"path_every must be at least 1, got {self.path_every}")
+        if self.path_points < 3:
+            raise ValueError(f"path_points must be at least 3 (a plane needs three points), got {self.path_points}")
 
 
 def _float_state(net: BlockNet) -> list[torch.Tensor]:
@@ -143,6 +157,10 @@ class ResidualFrame:
     points: np.ndarray  # (n, 2) float32 training inputs, for the scatter over the boundary
     labels: np.ndarray  # (n,) int64
     checkpoint: Checkpoint  # every net's weights at this step
+    curvature_steps: np.ndarray  # (k,) float64, the steps the top Hessian eigenvalues were taken at
+    plain_top: np.ndarray  # (n_depths, k) top eigenvalue of each plain net's minibatch loss Hessian; NaN: not tracked
+    residual_top: np.ndarray  # (n_depths, k)
+    path: WeightPath  # every net's parameters along training, for the PCA views
 
 
 @contextmanager
@@ -219,6 +237,13 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
             for kind, config in zip(("plain", "residual"), configs[-1], strict=True)
         ])  # fmt: skip
     states = [[_float_state(trainee.net) for trainee in pair] for pair in pairs]
+    nets = [[trainee.net for trainee in pair] for pair in pairs]
+    n_params = sum(p.numel() for pair in nets for net in pair for p in net.parameters())
+    path = PathRecorder(tuple(cfg.depths), n_params, cfg.path_points, cfg.path_every)
+    tracked = list(range(len(cfg.depths))) if cfg.curvature_depths == "all" else [int(np.argmax(cfg.depths))]
+    sharpness = SharpnessHistory(
+        len(cfg.depths), cfg.curvature_every, cfg.lanczos_steps, cfg.history, cfg.seed, tracked
+    )
     ratios = [RingBuffer(cfg.window, (depth,)) for depth in cfg.depths]
     ratio_steps = RingBuffer(cfg.window)
     lo, hi = float(points.min()) - 0.2, float(points.max()) + 0.2
@@ -243,6 +268,11 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
                 measured.append(result[0])
             else:
                 residual.backward(xb, yb)
+        # by steps, before this step's update: the weights a frame at this step would carry
+        if sharpness.due(step):
+            sharpness.record(step, nets, (xb, yb))
+        if path.due(step):
+            path.record(step, nets)
         if frame_due:
             for pair in pairs:
                 for trainee in pair:
@@ -260,7 +290,8 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
                 )
             weights = tuple((_flat_state(plain), _flat_state(residual)) for plain, residual in states)
             checkpoint = Checkpoint(step, tuple(cfg.depths), tuple(configs), weights, points, labels)
-            request = yield _frame(cfg, step, boundary_step, pairs, ratios, ratio_steps, axis, boundaries, checkpoint)
+            request = yield _frame(cfg, step, boundary_step, pairs, ratios, ratio_steps, axis, boundaries, checkpoint,
+                                   sharpness, path.path)  # fmt: skip
             if last:
                 return
             clock.advance(step, request)
@@ -280,7 +311,10 @@ def _frame(
     axis: np.ndarray,
     boundaries: tuple[np.ndarray, ...],
     checkpoint: Checkpoint,
+    sharpness: SharpnessHistory,
+    path: WeightPath,
 ) -> ResidualFrame:
+    curvature_steps, plain_top, residual_top = sharpness.arrays()
     curves = [[trainee.history.values() for trainee in pair] for pair in pairs]  # each (T, 3)
     plain = np.stack([c[0] for c in curves])  # (n_depths, T, 3)
     residual = np.stack([c[1] for c in curves])
@@ -305,4 +339,8 @@ def _frame(
         points=checkpoint.points,
         labels=checkpoint.labels,
         checkpoint=checkpoint,
+        curvature_steps=curvature_steps,
+        plain_top=plain_top,
+        residual_top=residual_top,
+        path=path,
     )

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 DEPTH_SETS = ("4,8,16", "8,20,56", "8,56", "20,56", "8,32,110")
 SHOWN = ("deepest", "middle", "shallowest")
 RESOLUTIONS = ("11", "21", "31", "41", "51", "71", "101")
+VIEWS = ("training", "curvature")
+VIEW_LABELS = ("Training", "Curvature & path")
 
 
 def parameters() -> list[Param]:
@@ -49,6 +51,9 @@ def parameters() -> list[Param]:
               bounds=(0.0, 0.5), group="Data"),
         Param("seed", "seed", "int", 0, "Seed of the data, the initial weights and the minibatches: same seed, "
               "same run", bounds=(0, 2**31 - 1), group="Data"),
+        Param("view", "view", "choice", "training",
+              "Training: losses, block ratios, boundaries and landscapes; curvature & path: Hessian spectra and "
+              "each net's own training path", choices=VIEWS, choice_labels=VIEW_LABELS, group="Display"),
         Param("shown", "nets shown", "choice", "deepest",
               "Which depth the block ratios, decision boundaries and landscapes show",
               choices=SHOWN, choice_labels=("deepest", "middle", "shallowest"), group="Display"),
@@ -70,6 +75,27 @@ def parameters() -> list[Param]:
               bounds=(0, 2**31 - 1), group="Landscape"),
         Param("auto_landscape", "when training ends", "bool", True,
               "Compute the landscape of the trained nets as soon as the last step is done", group="Landscape"),
+        Param("curvature_every", "curvature every", "int", 50,
+              "Top Hessian eigenvalue of every net on the step's minibatch every this many steps (a few Lanczos "
+              "steps each); 0: off", bounds=(0, 10_000), group="Curvature & path"),
+        Param("lanczos_steps", "Lanczos steps", "int", 8,
+              "Hessian-vector products at most per eigenvalue over training: more is more accurate and slower",
+              bounds=(1, 100), group="Curvature & path"),
+        Param("curvature_depths", "curvature of", "choice", "deepest",
+              "Whose top Hessian eigenvalue is recorded over training: the deepest pair (cheap) or every net",
+              choices=("deepest", "all"), choice_labels=("deepest nets", "every net"), group="Curvature & path"),
+        Param("path_points", "path snapshots", "int", 64,
+              "Weight snapshots kept of each net along training, evenly spaced (every other one is dropped "
+              "when they fill up)", bounds=(3, 256), group="Curvature & path"),
+        Param("path_every", "snapshot every", "int", 5,
+              "Steps between weight snapshots at first; the interval doubles each time the snapshots fill up",
+              bounds=(1, 10_000), group="Curvature & path"),
+        Param("pca_resolution", "PCA plane grid", "choice", "21",
+              "Grid points per axis of each net's landscape on the PCA plane of its own path",
+              choices=RESOLUTIONS[:5], group="Curvature & path"),
+        Param("curvature_seed", "Lanczos seed", "int", 0,
+              "Seed of the random start vectors of the spectra and block eigenvalues", bounds=(0, 2**31 - 1),
+              group="Curvature & path"),
     ]  # fmt: skip
 
 
@@ -102,6 +128,11 @@ def experiment_config(values: dict[str, Any], device: str) -> ResidualConfig:
         boundary_every=values["boundary_every"],
         grid=values["grid"],
         steps=values["steps"],
+        curvature_every=values["curvature_every"],
+        lanczos_steps=values["lanczos_steps"],
+        path_points=values["path_points"],
+        path_every=values["path_every"],
+        curvature_depths=values["curvature_depths"],
         seed=values["seed"],
         device=device,
     )

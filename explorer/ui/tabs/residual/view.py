@@ -11,24 +11,37 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.ui.tabs.residual import params
 from explorer.ui.tabs.residual.boundary_panels import BoundaryPanels
+from explorer.ui.tabs.residual.curvature_page import CurvaturePage, CurvatureViews
 from explorer.ui.tabs.residual.landscape_panels import NO_GL_TEXT, LandscapePanels, SurfaceView, gl_available
 from explorer.ui.tabs.residual.training_panels import TrainingPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.plots import HoverReadout
+from explorer.ui.widgets.viewbar import ViewBar
 
 if TYPE_CHECKING:
     from explorer.lab.residual.residual import Checkpoint, ResidualFrame
     from explorer.lab.residual.residual_landscape import LandscapePair
-    from explorer.ui.params import Param
+    from explorer.ui.params import Param, ParamPanel
+    from explorer.ui.runner import JobRunner
 
 _LANDSCAPE_HINT = "Landscape: when training ends,\nor press “Landscape of the current nets”"
 _NO_LANDSCAPE = "No landscape yet." + ("" if gl_available() else f" {NO_GL_TEXT}")
+#: what each view shows, over its plots
+_HEADLINES = {
+    "training": "Training loss of every net, each residual block's correction ‖F(x)‖ / ‖x‖, and the shown depth's "
+    "decision boundaries and loss landscapes.",
+    "curvature": "How sharply each net's loss bends, over training and at the end, and where each net travelled: "
+    "its landscape on the PCA plane of its own path, and the line from its initialization.",
+}
+#: parameters the curvature view reads when its analysis is asked for; they restart nothing
+_ANALYSIS = ("pca_resolution", "curvature_seed")
 #: parameters that only change what is drawn, or the landscape of the nets already trained
 _DISPLAY = ("shown", "resolution", "span", "landscape_seed", "loss_cap", "auto_landscape")
 
@@ -87,8 +100,7 @@ class ResidualTab(TopicTab):
         row.addWidget(self.landscape_button)
         row.addWidget(self.surface_button)
         row.addWidget(self.landscape_info, 1)
-        self.hover = QtWidgets.QLabel("Hover over a plot to read its numbers.", wordWrap=True)
-        self.hover.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hover = selectable_label("Hover over a plot to read its numbers.")
         training = self.training
         self.readouts = [
             HoverReadout(training.loss_panel.plot, lambda x, y: self._describe("loss", x, y), self.hover),
@@ -99,11 +111,42 @@ class ResidualTab(TopicTab):
             *(HoverReadout(p.plot, lambda x, y, k=k: self.landscapes.describe(k, x, y), self.hover)
               for k, p in self.landscapes.panels.items()),
         ]  # fmt: skip
+        training_page = QtWidgets.QWidget()
+        inner = QtWidgets.QVBoxLayout(training_page)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(self.stack, 1)
+        inner.addLayout(row)
+        self.curvature_page = CurvaturePage(self.styled)
+        self.curvature_views = CurvatureViews(self.curvature_page, self)
+        self.readouts += self._curvature_readouts()
+        self.pages = QtWidgets.QStackedWidget()  # one page per view, in the order of params.VIEWS
+        self.pages.addWidget(training_page)
+        self.pages.addWidget(self.curvature_page)
+        self.headline = QtWidgets.QLabel(wordWrap=True)
+        titles = [label.replace("&", "&&") for label in params.VIEW_LABELS]  # a tab title's & marks a shortcut
+        self.view_bar = ViewBar(params.VIEWS, titles, self.pages, self.headline, _HEADLINES)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack, 1)
-        layout.addLayout(row)
+        layout.setSpacing(3)
+        layout.addWidget(self.view_bar)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.hover)
+        self.view_bar.show_view("training")
+
+    def _curvature_readouts(self) -> list[HoverReadout]:
+        curvature, trajectory = self.curvature_page.curvature, self.curvature_page.trajectory
+        return [
+            HoverReadout(curvature.sharpness.plot, lambda x, y: self.frame and curvature.describe_sharpness(
+                self.frame, x), self.hover),
+            HoverReadout(curvature.blocks.plot, lambda x, y: curvature.describe_blocks(x), self.hover),
+            *(HoverReadout(p.plot, lambda x, y, k=k: trajectory.describe(k, x, y), self.hover)
+              for k, p in trajectory.panels.items()),
+        ]  # fmt: skip
+
+    def attach(self, panel: ParamPanel, jobs: JobRunner) -> None:
+        super().attach(panel, jobs)
+        self.view_bar.attach(panel)
 
     # --- theme ---------------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
@@ -115,6 +158,7 @@ class ResidualTab(TopicTab):
         self.training.restyle(theme)
         self.boundaries.restyle(theme)
         self.landscapes.restyle(theme)
+        self.curvature_page.restyle(theme)
         # two lines whatever the hover text: a label that grows would shift the plots under the mouse
         self.hover.setFixedHeight(2 * QtGui.QFontMetrics(self.hover.font()).lineSpacing() + 4)
 
@@ -131,6 +175,11 @@ class ResidualTab(TopicTab):
 
     def on_param_changed(self, key: str, value: Any) -> bool:
         """Display choices redraw the frame on screen; landscape choices retake the landscape of the same nets."""
+        if key == "view":
+            self.view_bar.show_view(value)
+            return False
+        if key in _ANALYSIS:
+            return False
         if key not in _DISPLAY:
             return True
         if key == "shown" and self.frame is not None:
@@ -213,11 +262,16 @@ class ResidualTab(TopicTab):
         depth = self._depth(frame)
         self.training.show(frame, depth, values["steps"])
         self.boundaries.show(frame, depth)
+        self.curvature_views.show_frame(frame, values["curvature_every"])
         self.landscape_button.setEnabled(True)
         # headless (synchronous jobs), the frame shown is the one exported: take its landscape
         last = frame.step >= values["steps"] or (self.jobs is not None and self.jobs.synchronous)
         if values["auto_landscape"] and last and self._source is not frame.checkpoint:
             self._start_landscape(frame.checkpoint)
+        # headless, the curvature view is exported: analyse the nets it shows (the window waits for the button)
+        headless = self.jobs is not None and self.jobs.synchronous
+        if headless and values["view"] == "curvature" and self.curvature_views.source is not frame.checkpoint:
+            self.curvature_views.start(frame)
 
     def _new_run(self) -> None:
         """A reset: the landscape on screen belongs to nets that are gone."""
@@ -228,6 +282,7 @@ class ResidualTab(TopicTab):
         self.landscape_info.setText(_NO_LANDSCAPE)
         self.training.new_run()
         self.boundaries.new_run()
+        self.curvature_views.new_run()
 
     # --- hover ---------------------------------------------------------------------------------
     def _describe(self, what: str, x: float, y: float) -> str | None:
@@ -257,6 +312,7 @@ class ResidualTab(TopicTab):
             "boundary_residual": self.boundaries.panels["residual"],
             "landscape_plain": self.landscapes.panels["plain"],
             "landscape_residual": self.landscapes.panels["residual"],
+            **self.curvature_views.plots(),
         }
 
     def tables(self) -> dict[str, Table]:
@@ -267,4 +323,4 @@ class ResidualTab(TopicTab):
         landscape = self.landscapes.table()
         if landscape is not None:
             tables["landscape"] = landscape
-        return tables
+        return {**tables, **self.curvature_views.tables()}
