@@ -52,7 +52,12 @@ class TopicPage(QtWidgets.QWidget):
         left_layout = QtWidgets.QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.banner)
-        left_layout.addWidget(self.tab, 1)
+        # plots scroll rather than shrink: below the tab's minimum height (scaled with the fonts) the
+        # page scrolls vertically, so a plot stays readable on a 768-px projector
+        self.scroll = QtWidgets.QScrollArea(widgetResizable=True, frameShape=QtWidgets.QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.tab)
+        left_layout.addWidget(self.scroll, 1)
         left_layout.addWidget(self.progress)
 
         self.controls = RunControls()
@@ -216,3 +221,4 @@ class TopicPage(QtWidgets.QWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         self.tab.apply_theme(theme)
+        self.tab.setMinimumHeight(int(self.tab.minimum_height * theme.font_scale))

@@ -109,6 +109,8 @@ class TopicTab(QtWidgets.QWidget):
     #: True for a topic with a live experiment (Play / Step / Reset); declared, so that building a page
     #: never has to call ``experiment()`` (and import torch) to find out
     live: ClassVar[bool] = False
+    #: logical pixels below which the page scrolls instead of squashing the plots (x the font scale)
+    minimum_height: ClassVar[int] = 0
 
     sig_message = QtCore.pyqtSignal(str)  # a problem to show in the tab's banner
     sig_reset = QtCore.pyqtSignal()  # ask the page to restart the experiment (e.g. new start point)

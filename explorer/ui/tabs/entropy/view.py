@@ -39,6 +39,7 @@ from explorer.ui.widgets.plots import HoverReadout
 
 @register
 class EntropyTab(TopicTab):
+    minimum_height = 560  # two rows of plots; the page scrolls below this
     summary = "Drag the bars of p or q: entropy, cross-entropy, KL and the Huffman code follow at once."
 
     @classmethod

@@ -53,6 +53,7 @@ class _Preparing:
 
 @register
 class FinetuneTab(TopicTab):
+    minimum_height = 600  # two rows of plots; the page scrolls below this
     summary = (
         "A network pretrained on digits learns six new shapes from 5 images each. Press Space: which layers "
         "should it retrain? The bar above the plots switches to inside the network and the k-sweep."

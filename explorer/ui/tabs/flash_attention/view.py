@@ -99,6 +99,7 @@ def _other_params() -> list[Param]:
 @register
 class FlashAttentionTab(TopicTab):
     frames_per_second = 2  # one tile every half second: slow enough to follow m and l
+    minimum_height = 600  # two rows of plots; the page scrolls below this
     summary = (
         "The sweep measures memory and time as N grows (Measure again; Cancel below). View 2 walks the online "
         "softmax tile by tile: Next / Previous, or Space to play (slow it with Speed)."

@@ -32,6 +32,7 @@ from explorer.ui.widgets.plots import HoverReadout
 
 @register
 class LabelSmoothingTab(TopicTab):
+    minimum_height = 600  # two rows of plots; the page scrolls below this
     summary = "Press Play: two identical networks train, one on one-hot targets, one on smoothed targets."
 
     @classmethod

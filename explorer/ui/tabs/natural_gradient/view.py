@@ -47,6 +47,7 @@ HEADLINES = {
 
 @register
 class NaturalGradientTab(TopicTab):
+    minimum_height = 560  # two rows of plots; the page scrolls below this
     summary = (
         "Press Space: the Gaussian fit and the training race run together. The bar above the plots switches "
         "between invariance, the race and the measured cost."

@@ -48,6 +48,7 @@ _DISPLAY = ("shown", "resolution", "span", "landscape_seed", "loss_cap", "auto_l
 
 @register
 class ResidualTab(TopicTab):
+    minimum_height = 620  # two rows of plots; the page scrolls below this
     summary = "Press Play: plain and residual nets of 8, 20 and 56 blocks train on the same batches."
 
     @classmethod

@@ -48,6 +48,7 @@ _BAR_TICKS = {"input": "in", "output": "out"}  # centred under the first and las
 
 @register
 class VanishingTab(TopicTab):
+    minimum_height = 560  # two rows of plots; the page scrolls below this
     summary = (
         "Press Play: a plain and a residual net with the same settings train side by side. With sigmoid and "
         "no normalization the plain net's lower layers stay dark: their gradient has vanished."
