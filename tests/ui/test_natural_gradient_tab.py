@@ -207,3 +207,17 @@ def test_log_axes_label_each_decade_once_in_one_style(qtbot):
     assert labels(-2.1, 1.1) == ["0.01", "0.1", "1", "10"]  # not again on the minor level: that reads bold
     assert sorted(labels(1.5, 6.2)) == sorted(["10²", "10³", "10⁴", "10⁵", "10⁶"])  # powers on the whole axis
     assert labels(-0.5, 1.2) == ["0.5", "1", "2", "5", "10"]  # under two decades: 1, 2 and 5
+
+
+def test_a_new_race_fits_its_own_loss_range(qtbot, ng_page):
+    """After Reset the loss axis fits the new run, not the largest loss of the one before."""
+    from dataclasses import replace
+
+    race_page = ng_page.tab.race_page
+    frame = ng_page.tab.frame.race
+    huge = replace(frame, step=50, losses=np.full_like(frame.losses, 1e6))
+    race_page.draw(huge, ng_page.tab.values())
+    top_before = race_page.step_plot.getViewBox().viewRange()[1][1]
+    race_page.draw(replace(frame, step=0), ng_page.tab.values())  # Reset: the next run's step 0
+    top_after = race_page.step_plot.getViewBox().viewRange()[1][1]
+    assert top_before >= 6 and top_after < 3  # log10 axis: 1e6 then about the first losses (~1 nat)

@@ -80,6 +80,8 @@ class RacePage(QtWidgets.QWidget):
 
     # --- drawing ------------------------------------------------------------------------------
     def draw(self, race: RaceFrame, values: dict[str, Any]) -> None:
+        if self.race is None or race.step < self.race.step or race.step == 0:  # a new run: fit its own range
+            self.loss_range.reset()
         self.race = race
         shown = []
         for i, method in enumerate(race.methods):
