@@ -112,7 +112,9 @@ class Param:
         elif self.kind == "bool":
             opts.update(type="bool")
         else:
-            opts.update(type=self.kind, limits=self.bounds)
+            # no limits in the spin box: it would clamp a typed -5 to the bound without a word; the panel
+            # checks the bounds instead and marks the field (see ParamPanel._on_value_changed)
+            opts.update(type=self.kind)
             if self.kind == "float":
                 opts.update(dec=self.log, step=0.1 if self.log else _step(self.bounds), decimals=4)
         return opts
@@ -164,6 +166,13 @@ class ParamPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
+        #: what the experiment runs with: a value out of bounds stays in its field, marked, and is not applied
+        self._applied: dict[str, Any] = {key: node.value() for key, node in self._params.items()}
+        self._problems: dict[str, str] = {}
+        self.problem = QtWidgets.QLabel(wordWrap=True)
+        self.problem.setStyleSheet("color: #b00020;")
+        self.problem.hide()
+        layout.addWidget(self.problem)
         self._apply_tips()
         self._tie_event_proxies()
 
@@ -187,14 +196,39 @@ class ParamPanel(QtWidgets.QWidget):
                 item.setToolTip(0, node.opts.get("tip") or self.specs[key].tip)
 
     def _on_value_changed(self, node: Parameter, value: Any) -> None:
+        key = node.name()
+        try:
+            value = self.specs[key].validate(value)
+        except ValueError as exc:
+            self._mark(key, f"{exc} (not applied)")
+            return
+        self._mark(key, None)
+        self._applied[key] = value
         if not self._muted:
-            self.sig_changed.emit(node.name(), value)
+            self.sig_changed.emit(key, value)
+
+    def _mark(self, key: str, problem: str | None) -> None:
+        """Show (or clear) why a field's value is not applied: a tinted field and a line under the form."""
+        if problem is None:
+            self._problems.pop(key, None)
+        else:
+            self._problems[key] = problem
+        for item in self._params[key].items:
+            widget = getattr(item, "widget", None)
+            if isinstance(widget, QtWidgets.QWidget):
+                widget.setStyleSheet("" if problem is None else "background: #ffd6d6; color: #600;")
+        self.problem.setText("\n".join(self._problems.values()))
+        self.problem.setVisible(bool(self._problems))
+
+    def problems(self) -> dict[str, str]:
+        """Fields whose typed value is out of bounds or unreadable, and why."""
+        return dict(self._problems)
 
     def values(self) -> dict[str, Any]:
-        return {key: node.value() for key, node in self._params.items()}
+        return dict(self._applied)
 
     def value(self, key: str) -> Any:
-        return self._params[key].value()
+        return self._applied[key]
 
     def set_value(self, key: str, value: Any, *, quiet: bool = False) -> None:
         """Set a validated value; ``quiet`` suppresses ``sig_changed`` (for programmatic bulk updates)."""

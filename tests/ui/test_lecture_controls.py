@@ -69,3 +69,22 @@ def test_export_all_with_progress_writes_every_tab(qtbot, window, tmp_path) -> N
     stems = {path.stem.split("-")[0] for path in written}
     assert set(window.topics) <= stems
     assert all(path.exists() for path in written)
+
+
+def test_a_typed_value_out_of_bounds_is_marked_and_not_applied(qtbot, window) -> None:
+    page = window.select("saddle")
+    spec = next(p for p in page.tab.parameters() if p.key == "steps")
+    spin = next(iter(page.params._params["steps"].items)).widget
+    before = page.params.value("steps")
+    changes = []
+    page.params.sig_changed.connect(lambda key, value: changes.append((key, value)))
+    spin.lineEdit().setText("-5")
+    spin.editingFinished.emit()
+    assert spin.lineEdit().text().startswith("-5")  # the typed value stays in the field
+    assert page.params.value("steps") == before and not changes  # and is not applied
+    lo, hi = spec.bounds
+    assert f"must be between {lo:g} and {hi:g}" in page.params.problem.text() and page.params.problem.isVisibleTo(page)
+    spin.lineEdit().setText("120")
+    spin.editingFinished.emit()
+    assert page.params.value("steps") == 120 and changes == [("steps", 120)]
+    assert not page.params.problems() and page.params.problem.isHidden()
