@@ -29,9 +29,11 @@ test-fast: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
+# speed and memory figures, written to benchmarks/results/ (benchmarks/soak.py and the GPU ones apart: long)
 bench: $(STAMP)
-	$(PY) benchmarks/saddle_gui.py
 	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/live_gui.py
+	$(PY) benchmarks/saddle_gui.py
 	$(PY) benchmarks/surface_grid.py
 
 clean:
