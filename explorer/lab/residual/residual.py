@@ -51,8 +51,8 @@ class ResidualConfig:
     dataset: Literal["spirals", "checkerboard"] = "spirals"
     n_points: int = 512
     noise: float = 0.05
-    steps_per_frame: int = 10
-    boundary_every: int = 5  # decision boundaries every boundary_every * steps_per_frame steps
+    steps_per_frame: int = 5
+    boundary_every: int = 4  # decision boundaries every boundary_every * steps_per_frame steps
     grid: int = 80  # decision boundary resolution per axis
     window: int = 200  # frames of branch-ratio history kept
     history: int = 2048  # loss-curve points kept over the whole run
