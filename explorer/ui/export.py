@@ -157,8 +157,39 @@ def _umask() -> int:
     return mask
 
 
+def chrome(widget: QtWidgets.QWidget) -> list[QtWidgets.QWidget]:
+    """The controls inside ``widget`` that are not the figure: buttons, check boxes, view bars, and the
+    hover line (marked ``chrome``), as far as they are shown."""
+    found = [
+        w
+        for w in widget.findChildren(QtWidgets.QWidget)
+        if isinstance(w, QtWidgets.QAbstractButton | QtWidgets.QTabBar) or w.property("chrome")
+    ]
+    return [w for w in found if w.isVisibleTo(widget)]
+
+
+@contextlib.contextmanager
+def chrome_hidden(widget: QtWidgets.QWidget) -> Iterator[None]:
+    """Hide the controls while the figure is drawn (the plots take their room), then bring them back."""
+    hidden = chrome(widget)
+    for w in hidden:
+        w.hide()
+    try:
+        yield
+    finally:
+        for w in hidden:
+            w.show()
+        QtWidgets.QApplication.processEvents()
+
+
 def render_image(widget: QtWidgets.QWidget, scale: float = 2.0, caption: str | None = None) -> QtGui.QImage:
-    """The widget drawn at ``scale`` x its size (vector plots stay sharp), with a caption band."""
+    """The widget's figure drawn at ``scale`` x its size (vector plots stay sharp), with a caption band:
+    what the user sees, without buttons, view bars or the hover line."""
+    with chrome_hidden(widget):
+        return _render(widget, scale, caption)
+
+
+def _render(widget: QtWidgets.QWidget, scale: float, caption: str | None) -> QtGui.QImage:
     # one screen paint first: axes size themselves to their tick text on first paint, and a layout
     # that settles during our render would draw labels over data
     widget.grab()

@@ -139,3 +139,28 @@ def test_removed_on_failure_deletes_what_the_block_wrote(tmp_path):
         written.append(export.write_atomic(tmp_path / "b.png", b"b"))
         export.write_atomic(tmp_path / "no" / "c.png", b"c")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_exported_figure_leaves_out_the_controls_and_the_hover_line(qtbot, window, tmp_path) -> None:
+    from PyQt6 import QtCore
+
+    page = window.select("saddle")
+    qtbot.waitUntil(lambda: page.tab.surface_map is not None, timeout=60000)
+    controls = export.chrome(page.tab)
+    hover = [w for w in controls if w.property("chrome")]
+    assert hover, "the hover line is marked as chrome"
+    hidden: list[QtCore.QObject] = []
+
+    class Spy(QtCore.QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QtCore.QEvent.Type.Hide:
+                hidden.append(obj)
+            return False
+
+    spy = Spy()
+    for w in controls:
+        w.installEventFilter(spy)
+    export.export_png(page.tab, tmp_path / "saddle.png")
+    assert set(hidden) == set(controls)  # each was hidden while the figure was drawn
+    assert all(w.isVisibleTo(page.tab) for w in controls)  # and is back afterwards
+    assert (tmp_path / "saddle.png").stat().st_size > 0

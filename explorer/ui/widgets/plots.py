@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtWidgets
 
 from explorer.ui.theme import Theme, style_axis, style_legend, style_plot
 from explorer.ui.widgets.logaxis import LogAxis
@@ -237,6 +237,8 @@ class HoverReadout:
         self.plot = plot
         self.describe = describe
         self.label = label
+        if isinstance(label, QtWidgets.QWidget):
+            label.setProperty("chrome", True)  # not part of an exported figure
         self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_moved)
 
     def _on_moved(self, event: tuple) -> None:
