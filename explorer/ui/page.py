@@ -44,7 +44,6 @@ class TopicPage(QtWidgets.QWidget):
         self.tab.attach(self.params, self.jobs)
         self._started = False
         self._last_frame: Any = None
-        self.headless_error: BaseException | None = None  # what stopped the last headless run, if anything
 
         self.banner = Banner()
         self.progress = JobProgress()
@@ -166,7 +165,7 @@ class TopicPage(QtWidgets.QWidget):
 
     def reset_parameters(self) -> list[str]:
         """Every field back to its default, applied as if typed, then Reset; returns the keys that changed."""
-        defaults = {spec.key: spec.default for spec in self.tab.parameters()}
+        defaults = {key: spec.default for key, spec in self.params.specs.items()}
         changed = [key for key, value in self.params.values().items() if defaults.get(key, value) != value]
         for key in changed:
             self.params.set_value(key, defaults[key])
@@ -184,7 +183,7 @@ class TopicPage(QtWidgets.QWidget):
         factory = self.tab.experiment(self.params.values())
         if factory is None:
             return self.banner.text() or None
-        frame, failure, self.headless_error = run_sync(factory, steps)
+        frame, failure, _ = run_sync(factory, steps)
         if frame is not None:
             self._on_frame(frame)
         if failure:

@@ -33,7 +33,6 @@ from explorer.lab.core.protocol import (
     Progress,
     check_frame,
     describe_failure,
-    run_sync,
 )
 
 JobFactory = Callable[[], Job[Any]]
@@ -316,12 +315,6 @@ class ExperimentRunner(QtCore.QObject):
     def _on_finished(self) -> None:
         self._deliver()
         self._set_state("finished")
-
-    @staticmethod
-    def run_sync(factory: ExperimentFactory, until_step: int) -> tuple[Any, str | None]:
-        """Run in this thread to ``until_step`` exactly; (last frame, failure message or None)."""
-        frame, failure, _ = run_sync(factory, until_step)
-        return frame, failure
 
 
 class _JobThread(QtCore.QThread):

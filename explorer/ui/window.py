@@ -21,7 +21,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from explorer.ui.runner import wait_for_workers
 from explorer.ui.settings import Settings
 from explorer.ui.theme import Theme, apply_to_application
-from explorer.ui.topic import BROKEN_TABS, TabInfo, TopicTab, tab_infos
+from explorer.ui.topic import BROKEN_TABS, TabInfo, tab_infos
 
 if TYPE_CHECKING:
     from explorer.ui.page import TopicPage
@@ -140,10 +140,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _first_name(self) -> str:
         return next(iter(self.topics))
 
-    @property
-    def tab_classes(self) -> dict[str, type[TopicTab]]:
-        """Every topic's view class by name (imports every view: exports of all tabs, tests)."""
-        return {name: info.load() for name, info in self.topics.items()}
 
     def page(self, name: str) -> TopicPage:
         """The page of topic ``name``, built on first use."""

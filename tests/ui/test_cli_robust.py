@@ -131,10 +131,8 @@ class _Page:
     def __init__(self, name: str, error: BaseException | None = None) -> None:
         self.tab = SimpleNamespace(name=name)
         self.error = error
-        self.headless_error: BaseException | None = None
 
     def run_headless(self, steps: int) -> str | None:
-        self.headless_error = self.error
         return None if self.error is None else f"Diverged: {self.error}"
 
 

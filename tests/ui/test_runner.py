@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from explorer.lab.core.protocol import Advance, Diverged, FrameClock, Progress
+from explorer.lab.core.protocol import Advance, Diverged, FrameClock, Progress, run_sync
 from explorer.ui.runner import (
     MAX_STEPS_PER_FRAME,
     ExperimentRunner,
@@ -95,9 +95,9 @@ def test_stop_ends_the_worker_while_playing(qtbot, runner):
 
 
 def test_run_sync_reports_failure_instead_of_raising():
-    frame, failure = ExperimentRunner.run_sync(counting(bad_at=3), until_step=10)
-    assert frame.step == 2 and failure.startswith("Diverged")
-    frame, failure = ExperimentRunner.run_sync(counting(), until_step=10)
+    frame, failure, error = run_sync(counting(bad_at=3), until_step=10)
+    assert frame.step == 2 and failure.startswith("Diverged") and isinstance(error, Diverged)
+    frame, failure, _ = run_sync(counting(), until_step=10)
     assert frame.step == 10 and failure is None
 
 

@@ -175,7 +175,7 @@ def test_export_all_tabs_and_copy_image(qtbot, window, saddle_page, tmp_path):
     folder = tmp_path / "all"
     folder.mkdir()
     names = {p.name for p in window.export_all(folder)}
-    for tab in window.tab_classes:
+    for tab in window.topics:
         assert f"{tab}.png" in names and f"{tab}.json" in names
     assert "saddle-figure.svg" in names and "saddle-critical_points.csv" in names
     window._copy_image()

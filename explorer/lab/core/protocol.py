@@ -20,13 +20,13 @@ and *returns* its result, which arrives as ``StopIteration.value``. Whoever driv
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-ExperimentFactory = Callable[[], Iterator[Any]]
+ExperimentFactory = Callable[[], Generator[Any, Any, None]]  # sent an Advance (or None) at each frame
 
 
 @dataclass(frozen=True)
@@ -149,14 +149,13 @@ def run_sync(factory: ExperimentFactory, until_step: int) -> tuple[Any, str | No
             step = int(frame.step)
             if step >= until_step:
                 break
-            frame = generator.send(request) if hasattr(generator, "send") else next(generator)
+            frame = generator.send(request)
     except StopIteration:
         pass
     except Exception as exc:
         return frame, describe_failure(exc, step), exc
     finally:
-        if hasattr(generator, "close"):
-            generator.close()
+        generator.close()
     return frame, None, None
 
 

@@ -8,36 +8,21 @@ from pathlib import Path
 import pytest
 import torch
 
-from explorer.lab.core.protocol import Progress, run_job
+from explorer.lab.core.protocol import run_job
 from explorer.lab.finetune import finetune
 from explorer.lab.finetune.finetune_pretrain import cache_dir, cache_path, load_cached
 
 SOURCE = finetune.PretrainConfig(n_blocks=4, width=4, n_per_class=10, steps=20, batch_size=32)
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("LOSS_EXPLORER_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-def _reports(job) -> tuple[list[Progress], finetune.Pretrained]:
-    reports = []
-    while True:
-        try:
-            reports.append(next(job))
-        except StopIteration as done:
-            return reports, done.value
-
-
-def test_first_run_trains_with_progress_then_loads_the_same_weights(cache):
-    reports, first = _reports(finetune.pretrain(SOURCE))
+def test_first_run_trains_with_progress_then_loads_the_same_weights(cache, drive):
+    reports, first = drive(finetune.pretrain(SOURCE))
     assert not first.from_cache and first.note == ""
     assert [r.fraction for r in reports] == [1.0] and "Pretraining" in reports[0].message  # 20 steps: one report
     assert cache_path(SOURCE).parent == cache / "finetune" and cache_path(SOURCE).exists()
     assert not [p for p in cache_path(SOURCE).parent.iterdir() if p.suffix == ".part"]  # no temporary left
     assert first.history.shape == (20, 3) and 0.0 <= first.source_val_accuracy <= 1.0
-    reports, second = _reports(finetune.pretrain(SOURCE))
+    reports, second = drive(finetune.pretrain(SOURCE))
     assert second.from_cache and "cache" in reports[-1].message
     assert all(torch.equal(first.state[k], second.state[k]) for k in first.state)
     assert second.source_val_accuracy == first.source_val_accuracy

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from explorer.lab.core.protocol import Progress, run_job
+from explorer.lab.core.protocol import run_job
 from explorer.lab.finetune import finetune
 from explorer.lab.finetune.preparation import Prepared, Waiting, prepare, wait_for_source
 
@@ -17,23 +17,8 @@ SWEEP = finetune.FinetuneConfig(pretrain=SOURCE, n_per_class=2, n_val_per_class=
                                 steps_per_frame=1, cka_every=1)  # fmt: skip
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("LOSS_EXPLORER_CACHE", str(tmp_path))
-    return tmp_path
-
-
-def _drive(job) -> tuple[list[Progress], Prepared]:
-    reports = []
-    while True:
-        try:
-            reports.append(next(job))
-        except StopIteration as done:
-            return reports, done.value
-
-
-def test_the_network_is_handed_out_before_the_sweep_and_both_are_returned(cache):
-    reports, prepared = _drive(prepare(SOURCE, "cpu", SWEEP))
+def test_the_network_is_handed_out_before_the_sweep_and_both_are_returned(cache, drive):
+    reports, prepared = drive(prepare(SOURCE, "cpu", SWEEP))
     partials = [r.partial for r in reports if r.partial is not None]
     assert isinstance(partials[0], finetune.Pretrained) and partials[0] is prepared.pretrained
     assert all(isinstance(p, finetune.KSweep) for p in partials[1:]) and partials[-1] is prepared.sweep
@@ -41,9 +26,9 @@ def test_the_network_is_handed_out_before_the_sweep_and_both_are_returned(cache)
     assert np.isfinite(prepared.sweep.scratch_val_accuracy)
 
 
-def test_a_network_at_hand_is_not_pretrained_again_and_no_sweep_means_none(cache):
+def test_a_network_at_hand_is_not_pretrained_again_and_no_sweep_means_none(cache, drive):
     pretrained = run_job(finetune.pretrain(SOURCE))
-    reports, prepared = _drive(prepare(SOURCE, "cpu", SWEEP, pretrained))
+    reports, prepared = drive(prepare(SOURCE, "cpu", SWEEP, pretrained))
     assert prepared.pretrained is pretrained
     assert not any(isinstance(r.partial, finetune.Pretrained) for r in reports)  # straight to the sweep
     only = run_job(prepare(SOURCE, "cpu", pretrained=pretrained))
