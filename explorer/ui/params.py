@@ -220,6 +220,10 @@ class ParamPanel(QtWidgets.QWidget):
         self.problem.setText("\n".join(self._problems.values()))
         self.problem.setVisible(bool(self._problems))
 
+    def editor(self, key: str) -> QtWidgets.QWidget | None:
+        """The field a person types ``key``'s value into (None while its row is not built)."""
+        return next((item.widget for item in self._params[key].items if hasattr(item, "widget")), None)
+
     def problems(self) -> dict[str, str]:
         """Fields whose typed value is out of bounds or unreadable, and why."""
         return dict(self._problems)

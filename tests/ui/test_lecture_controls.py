@@ -74,7 +74,7 @@ def test_export_all_with_progress_writes_every_tab(qtbot, window, tmp_path) -> N
 def test_a_typed_value_out_of_bounds_is_marked_and_not_applied(qtbot, window) -> None:
     page = window.select("saddle")
     spec = next(p for p in page.tab.parameters() if p.key == "steps")
-    spin = next(iter(page.params._params["steps"].items)).widget
+    spin = page.params.editor("steps")
     before = page.params.value("steps")
     changes = []
     page.params.sig_changed.connect(lambda key, value: changes.append((key, value)))
