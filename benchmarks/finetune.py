@@ -54,7 +54,7 @@ def step_times(cfg: finetune.FinetuneConfig, pretrained: finetune.Pretrained, ro
             learner = learners[name]
             started = time.perf_counter()
             for i, idx in enumerate(batches):
-                learner.step(task.x[idx], task.y[idx], i)
+                learner.step(idx, i)
             if rnd >= 2:
                 times[name].append((time.perf_counter() - started) / steps * 1e3)
     return {

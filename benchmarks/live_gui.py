@@ -70,10 +70,20 @@ def measure(app, window, name: str, seconds: float) -> dict[str, object]:
     beats: list[float] = []
     heartbeat = QtCore.QTimer(interval=5)
     heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    draws: list[float] = []  # ms the view takes to take in a frame (its plots and tables; painting comes after)
+    show_frame = page.tab.show_frame
+
+    def timed_show(frame: object) -> None:
+        started = time.perf_counter()
+        show_frame(frame)
+        draws.append((time.perf_counter() - started) * 1000)
+
+    page.tab.show_frame = timed_show
     first_step = page.runner.current_step
     heartbeat.start()
     page.play()
     _pump(app, seconds)
+    del page.tab.show_frame  # the class's own again
     steps = page.runner.current_step - first_step
     state = page.runner.state
     page.runner.pause()
@@ -86,6 +96,7 @@ def measure(app, window, name: str, seconds: float) -> dict[str, object]:
         "steps_per_s": round(steps / seconds, 1),
         "steps_per_frame_chosen": page.runner._thread.steps_per_frame if page.runner._thread else None,
         "event_loop_gap_ms": summary(gaps) if gaps else None,
+        "show_frame_ms": summary(draws) if draws else None,
         "state_at_end": state,
         "banner": page.banner.text(),
     }
@@ -114,6 +125,7 @@ def main() -> None:
         print(
             f"{name:<17} {r['frames_drawn_per_s']:5.1f} frames/s  {r['steps_per_s']:8.1f} steps/s  "
             f"gap median {gap.get('median', float('nan')):5.1f} ms p99 {gap.get('p99', float('nan')):6.1f} ms  "
+            f"show_frame median {(r['show_frame_ms'] or {}).get('median', float('nan')):5.1f} ms  "
             f"{'pass' if r.get('pass') else ('-' if 'pass' not in r else 'FAIL')} {r['banner']}",
             flush=True,
         )

@@ -140,7 +140,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _first_name(self) -> str:
         return next(iter(self.topics))
 
-
     def page(self, name: str) -> TopicPage:
         """The page of topic ``name``, built on first use."""
         if name not in self.pages:

@@ -59,6 +59,8 @@ def test_tab_pretrains_sweeps_and_runs_every_strategy(qtbot, window, page):
     assert len(x) == len(frame.state("top_k").epochs) > 2 and np.all((y >= 0) & (y <= 1))
     assert tab.training.table.rowCount() == 6 and tab.training.table.item(1, 0).text() == "none (probe)"
     assert tab.training.table.item(2, 1).text() == f"{frame.state('top_k').n_trainable:,}"
+    assert tab.inside.layers.cka["top_k"].getData()[1] is None  # hidden: it catches up when it is shown
+    tab.view_bar.show_view("inside")
     _, cka = tab.inside.layers.cka["top_k"].getData()
     np.testing.assert_allclose(cka[:3], 1.0, atol=1e-6)  # frozen layers: the pretrained representation
     assert tab.inside.layers.cka["finetune"].getData()[1][-1] < 1.0

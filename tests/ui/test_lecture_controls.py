@@ -51,7 +51,8 @@ def test_reset_parameters_returns_every_field_to_its_default(qtbot, window) -> N
     assert set(changed) >= {"steps", "seed"}
     defaults = {p.key: p.default for p in page.tab.parameters()}
     assert {k: v for k, v in page.params.values().items() if k in ("steps", "seed")} == {
-        "steps": defaults["steps"], "seed": defaults["seed"]
+        "steps": defaults["steps"],
+        "seed": defaults["seed"],
     }
     assert page.reset_parameters() == []
 

@@ -108,7 +108,8 @@ class FinetuneConfig:
     batch_size: int = 16
     epochs: int = 50
     steps_per_frame: int = 2
-    cka_every: int = 5  # evaluations (every steps_per_frame steps) between two CKA measurements; the last has one
+    eval_every: int = 2  # epochs between two evaluations of every strategy (and the last step has one)
+    cka_every: int = 5  # evaluations between two CKA measurements; the last evaluation has one
     seed: int = 0  # target data, classifier (and scratch) initialisation, minibatch order
     device: str = "cpu"
 
@@ -126,7 +127,7 @@ class FinetuneConfig:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         sizes = (self.n_per_class, self.n_val_per_class, self.unfreeze_every, self.batch_size, self.epochs,
-                 self.steps_per_frame, self.cka_every)  # fmt: skip
+                 self.steps_per_frame, self.eval_every, self.cka_every)  # fmt: skip
         if min(sizes) < 1:
             raise ValueError("sizes, epochs and intervals must be positive")
         rates = (self.lr, self.lr_decay, self.head_lr_scale)

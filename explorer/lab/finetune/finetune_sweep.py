@@ -38,14 +38,14 @@ def _train_to_end(
         if step % spe == 0:
             perm = torch.randperm(len(task.x), generator=order).to(device)
         idx = perm[(step % spe) * cfg.batch_size : (step % spe + 1) * cfg.batch_size]
-        learner.step(task.x[idx], task.y[idx], step)
+        learner.step(idx, step)
         if (step + 1) % spe == 0:
             learner.begin_epoch((step + 1) // spe)
         if (step + 1) % PROGRESS_EVERY == 0:
             learner.check(step + 1)
             yield Progress((done_runs + (step + 1) / total) / n_runs, message)
     learner.check(total)
-    learner.evaluate(task, cfg.epochs)
+    learner.evaluate(cfg.epochs)
     last = learner.history.values()[-1]
     return float(last[0]), float(last[1])
 

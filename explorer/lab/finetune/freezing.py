@@ -97,11 +97,13 @@ def param_groups(net: BlockNet, mask: np.ndarray, lr: float, scales: np.ndarray)
 
 
 def make_optimizer(name: str, groups: list[dict], lr: float) -> torch.optim.Optimizer:
-    """Adam, or SGD with momentum 0.9, over the given groups only."""
+    """Adam, or SGD with momentum 0.9, over the given groups only (later groups join with the same options)."""
+    # fused: one kernel over all tensors instead of a Python loop per parameter (a sixth of a small CNN's step)
+    fused = all(p.device.type in ("cpu", "cuda") for group in groups for p in group["params"])
     if name == "adam":
-        return torch.optim.Adam(groups, lr=lr)
+        return torch.optim.Adam(groups, lr=lr, fused=fused)
     if name == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=0.9)
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9, fused=fused)
     raise ValueError(f"optimizer must be adam or sgd, got {name!r}")
 
 

@@ -10,7 +10,7 @@ import torch
 
 from explorer.lab.core.protocol import Diverged, Progress, run_job
 from explorer.lab.finetune import finetune, freezing
-from explorer.lab.finetune.finetune_train import Learner, target_task
+from explorer.lab.finetune.finetune_train import Learner, reference_grams, target_task
 
 TINY_SOURCE = finetune.PretrainConfig(n_blocks=4, width=4, n_per_class=20, steps=30, batch_size=32)
 TINY = finetune.FinetuneConfig(
@@ -42,7 +42,7 @@ def _learner(strategy: str, pretrained, cfg: finetune.FinetuneConfig = TINY) -> 
 def _train(learner: Learner, task, steps: int) -> None:
     for step in range(steps):
         idx = torch.arange(step * 8, step * 8 + 8) % len(task.x)
-        learner.step(task.x[idx], task.y[idx], step)
+        learner.step(idx, step)
 
 
 def _unit_state(learner: Learner, unit: int) -> dict[str, torch.Tensor]:
@@ -68,6 +68,35 @@ def test_frozen_units_are_bit_identical_after_training(pretrained):
         assert all(p.grad is None and not p.requires_grad for p in freezing.unit_parameters(learner.units[u]))
     running = [k for k in before[1] if k.endswith("running_mean")]
     assert running, "the blocks have batch norm whose statistics must stay the pretrained ones"
+
+
+class _WholeNetwork(Learner):
+    """A learner that runs every unit on every pass: what the cached frozen features must reproduce."""
+
+    @property
+    def frozen_depth(self) -> int:
+        return 0
+
+
+@pytest.mark.parametrize("strategy", ["linear_probe", "top_k", "progressive"])
+def test_cached_frozen_features_give_the_whole_networks_results(pretrained, strategy):
+    task = target_task(TINY, CPU)
+    cached, whole = (cls(strategy, TINY, pretrained, task, CPU) for cls in (Learner, _WholeNetwork))
+    reference = reference_grams(TINY, pretrained, task, CPU)
+    for step in range(TINY.total_steps):
+        idx = torch.arange(step * 8, step * 8 + 8) % len(task.x)
+        for learner in (cached, whole):
+            learner.step(idx, step)
+            if (step + 1) % TINY.steps_per_epoch == 0:
+                learner.begin_epoch((step + 1) // TINY.steps_per_epoch)
+                learner.evaluate((step + 1) / TINY.steps_per_epoch)
+                learner.measure_cka(reference)
+        if (step + 1) % TINY.steps_per_epoch == 0:
+            np.testing.assert_allclose(cached.cka, whole.cka, rtol=1e-5)
+    assert cached.frozen_depth > 0 or strategy == "progressive"  # the cache was in use
+    np.testing.assert_allclose(cached.history.values(), whole.history.values(), rtol=1e-4, atol=1e-6)
+    for a, b in zip(cached.net.parameters(), whole.net.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_optimizer_holds_only_the_trainable_parameters(pretrained):

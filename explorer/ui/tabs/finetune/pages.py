@@ -45,8 +45,12 @@ class TrainingPage(QtWidgets.QWidget):
         self.view.addItem(self.curves.row, row=1, col=0)
         self.view.ci.layout.setRowStretchFactor(0, 5)
         self.view.ci.layout.setRowStretchFactor(1, 6)
-        self.table = ReadOnlyTable([c[0] for c in describe.SUMMARY_COLUMNS],
-                                   tips=[c[1] for c in describe.SUMMARY_COLUMNS], stretch="all", row_header=True)
+        self.table = ReadOnlyTable(
+            [c[0] for c in describe.SUMMARY_COLUMNS],
+            tips=[c[1] for c in describe.SUMMARY_COLUMNS],
+            stretch="all",
+            row_header=True,
+        )
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)

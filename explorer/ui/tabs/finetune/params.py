@@ -72,7 +72,12 @@ def parameters() -> list[Param]:
               in_caption=True),
         Param("steps_per_frame", "steps per frame", "int", 2, "Training steps between redraws: higher is faster",
               bounds=(1, 100), group=training),
-        Param("cka_every", "CKA every", "int", 5, "Frames between two CKA measurements (each costs a few passes)",
+        Param("eval_every", "evaluate every (epochs)", "int", 2,
+              "Epochs between two evaluations of every strategy on the labelled and held-out images (each costs a "
+              "forward pass over them per strategy); the last epoch is always evaluated", bounds=(1, 100),
+              group=training),
+        Param("cka_every", "CKA every (evaluations)", "int", 5,
+              "Evaluations between two CKA measurements (each costs a few passes); the last evaluation has one",
               bounds=(1, 100), group=training),
         Param("seed", "seed", "int", 0,
               "Seed of the target images, the new classifier (and the scratch network) and the minibatch order",
@@ -119,6 +124,7 @@ def finetune_config(values: dict[str, Any], device: str) -> FinetuneConfig:
         batch_size=values["batch_size"],
         epochs=values["epochs"],
         steps_per_frame=values["steps_per_frame"],
+        eval_every=values["eval_every"],
         cka_every=values["cka_every"],
         seed=values["seed"],
         device=device,
@@ -128,4 +134,4 @@ def finetune_config(values: dict[str, Any], device: str) -> FinetuneConfig:
 def sweep_relevant(cfg: FinetuneConfig) -> FinetuneConfig:
     """What a k-sweep's result depends on: the same for two configs means the sweep still holds."""
     return replace(cfg, strategies=STRATEGIES, top_k=0, unfreeze_every=1, lr_decay=1.0, steps_per_frame=1,
-                   cka_every=1, device="")  # fmt: skip
+                   eval_every=1, cka_every=1, device="")  # fmt: skip

@@ -95,6 +95,8 @@ class FinetuneTab(TopicTab):
                                 (self.hover, 0)):  # fmt: skip
             layout.addWidget(widget, stretch)
         self.view_bar.show_view("training")
+        self._stale: set[QtWidgets.QWidget] = set()
+        self.stack.currentChanged.connect(lambda index: self._refresh(self.stack.widget(index)))
 
     def attach(self, panel: ParamPanel, jobs: JobRunner) -> None:
         super().attach(panel, jobs)
@@ -282,8 +284,19 @@ class FinetuneTab(TopicTab):
             self.training.diagram.plot.setTitle("Which layers learn: waiting for the pretrained source network…")
             return
         self.frame = frame
-        self.training.show(frame, self.styled.theme)
-        self._show_inside(frame)
+        self._stale = {self.training, self.inside}
+        self._refresh(self.stack.currentWidget())
+
+    def _refresh(self, page: QtWidgets.QWidget | None) -> None:
+        """Bring ``page`` up to the latest frame: only the page on screen follows each frame, a hidden one
+        catches up when it is shown or exported (drawing both would cost a quarter of a CPU core)."""
+        if self.frame is None or page not in self._stale:
+            return
+        self._stale.discard(page)
+        if page is self.training:
+            self.training.show(self.frame, self.styled.theme)
+        else:
+            self._show_inside(self.frame)
 
     def _filter_state(self, frame: FinetuneFrame) -> finetune.StrategyState:
         chosen = frame.state(self.values()["filters_of"])
@@ -301,6 +314,8 @@ class FinetuneTab(TopicTab):
 
     # --- export -----------------------------------------------------------------------------------
     def plots(self) -> dict[str, pg.GraphicsItem]:
+        for page in (self.training, self.inside):
+            self._refresh(page)
         return {
             "training_figure": self.training.view.ci,
             "layers_diagram": self.training.diagram.plot,
