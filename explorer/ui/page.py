@@ -11,7 +11,7 @@ from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
 
-from explorer.lab.core.protocol import run_sync
+from explorer.lab.core.protocol import ExperimentFactory, run_sync
 from explorer.ui.params import ParamPanel
 from explorer.ui.runner import ExperimentRunner, JobRunner
 from explorer.ui.theme import Theme
@@ -135,7 +135,7 @@ class TopicPage(QtWidgets.QWidget):
     def reset(self) -> None:
         """Restart the experiment from the same seed (same initialization); keep playing if it was."""
         self.banner.hide()
-        factory = self.tab.experiment(self.params.values())
+        factory = self._experiment()
         if factory is None or self.headless or not self._started:
             return
         self.runner.load(factory, play=self.runner.state == "playing")
@@ -180,7 +180,7 @@ class TopicPage(QtWidgets.QWidget):
     def run_headless(self, steps: int) -> str | None:
         """Run jobs and ``steps`` steps in this thread (for --export); return a failure message or None."""
         self.start()
-        factory = self.tab.experiment(self.params.values())
+        factory = self._experiment()
         if factory is None:
             return self.banner.text() or None
         frame, failure, _ = run_sync(factory, steps)
@@ -189,6 +189,15 @@ class TopicPage(QtWidgets.QWidget):
         if failure:
             self.banner.show_message(failure)
         return failure or self.banner.text() or None
+
+    def _experiment(self) -> ExperimentFactory | None:
+        """The tab's experiment for the form's values; a config that refuses them (a ValueError, e.g. k
+        above the blocks) is said in the banner, here for every tab, and nothing runs."""
+        try:
+            return self.tab.experiment(self.params.values())
+        except ValueError as exc:
+            self.banner.show_message(str(exc))
+            return None
 
     # --- slots ------------------------------------------------------------------------------
     def _on_frame(self, frame: Any) -> None:

@@ -1,137 +1,36 @@
-"""Declared parameters: one spec drives the form, the CLI's --set, validation and the caption.
+"""The parameter form: a pyqtgraph ParameterTree built from the topic's :class:`Param` specs.
 
-A tab lists :class:`Param` objects; :class:`ParamPanel` turns them into a pyqtgraph ParameterTree
-(bounded spin boxes, tooltips) and :meth:`Param.parse` checks a ``--set key=value`` the same way,
-so the GUI and the command line can never accept different things.
+The specs themselves live in the lab (``explorer.lab.core.params``), next to the configs they fill;
+the form checks each typed value against its spec and marks it instead of clamping.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
 from pyqtgraph.parametertree import Parameter, ParameterTree
 
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+from explorer.lab.core.params import Param, defaults, float_step
+
+__all__ = ["Param", "ParamPanel", "defaults", "tree_options"]
 
 
-@dataclass(frozen=True)
-class Param:
-    key: str
-    label: str
-    kind: str  # "float" | "int" | "bool" | "choice"
-    default: Any
-    tip: str
-    bounds: tuple[float, float] | None = None
-    choices: tuple[str, ...] = ()
-    choice_labels: tuple[str, ...] = ()  # shown in the form; the CLI uses ``choices``
-    group: str | None = None
-    parent: str | None = None  # key of a bool param this one is nested under
-    log: bool = False  # step a float multiplicatively (learning rates)
-    in_caption: bool = False
-
-    def __post_init__(self) -> None:
-        self.validate(self.default)
-
-    def validate(self, value: Any) -> Any:
-        """Return ``value`` coerced to this parameter's type, or raise ValueError saying why."""
-        if self.kind == "bool":
-            if not isinstance(value, bool):
-                raise ValueError(f"{self.key} must be true or false, got {value!r}")
-            return value
-        if self.kind == "choice":
-            if value not in self.choices:
-                raise ValueError(f"{self.key} must be one of {', '.join(self.choices)}; got {value!r}")
-            return value
-        kind = "a whole number" if self.kind == "int" else "a number"
-        if isinstance(value, (bool, str, bytes)) or not hasattr(value, "__float__"):
-            raise ValueError(f"{self.key} must be {kind}, got {value!r:.40}")
-        try:
-            # a float's finiteness first: int(nan) and int(inf) raise, and float(10**400) overflows
-            if isinstance(value, float) and not math.isfinite(value):
-                raise OverflowError
-            number = int(value) if self.kind == "int" else float(value)
-        except (OverflowError, ValueError):
-            raise ValueError(self._out_of_bounds(value)) from None
-        if self.kind == "int" and number != value:
-            raise ValueError(f"{self.key} must be {kind}, got {value!r:.40}")
-        if self.bounds is not None and not self.bounds[0] <= number <= self.bounds[1]:
-            raise ValueError(self._out_of_bounds(number))
-        return number
-
-    def _out_of_bounds(self, value: Any) -> str:
-        """'must be between A and B, got X', with X shortened (a 400-digit number is not echoed whole)."""
-        shown = f"{value:g}" if isinstance(value, float) else f"{value!s:.30}"
-        if len(str(value)) > 30:
-            shown += "…"
-        if self.bounds is None:
-            return f"{self.key} must be a finite number, got {shown}"
-        lo, hi = self.bounds
-        return f"{self.key} must be between {lo:g} and {hi:g}, got {shown}"
-
-    def parse(self, text: str) -> Any:
-        """Parse the text of ``--set key=text``; raise ValueError with a one-line reason."""
-        text = text.strip()
-        if self.kind == "bool":
-            if text.lower() in _TRUE:
-                return True
-            if text.lower() in _FALSE:
-                return False
-            raise ValueError(f"{self.key} must be true or false, got {text!r}")
-        if self.kind == "choice":
-            return self.validate(text)
-        kind = "a whole number" if self.kind == "int" else "a number"
-        if not text.isascii():  # int() reads Arabic-Indic and full-width digits; a shell user did not mean that
-            raise ValueError(f"{self.key} must be {kind} in ASCII digits, got {text!r:.40}")
-        try:
-            number: float = int(text) if self.kind == "int" else float(text)
-        except ValueError:
-            if self.kind == "int" and _digits_only(text):  # more digits than Python converts (4300)
-                raise ValueError(self._out_of_bounds(text)) from None
-            raise ValueError(f"{self.key} must be {kind}, got {text!r:.40}") from None
-        return self.validate(number)
-
-    def describe(self) -> str:
-        """One line for ``--list-params``."""
-        if self.kind == "choice":
-            allowed = "{" + ", ".join(self.choices) + "}"
-        elif self.bounds is not None:
-            allowed = f"[{self.bounds[0]:g}, {self.bounds[1]:g}]"
-        else:
-            allowed = "true|false"
-        return f"{self.key:<24} {allowed:<30} default {self.default!s:<10} {self.tip}"
-
-    def tree_options(self) -> dict[str, Any]:
-        opts: dict[str, Any] = {"name": self.key, "title": self.label, "value": self.default, "tip": self.tip}
-        if self.kind == "choice":
-            labels = self.choice_labels or self.choices
-            opts.update(type="list", limits=dict(zip(labels, self.choices, strict=True)))
-        elif self.kind == "bool":
-            opts.update(type="bool")
-        else:
-            # no limits in the spin box: it would clamp a typed -5 to the bound without a word; the panel
-            # checks the bounds instead and marks the field (see ParamPanel._on_value_changed)
-            opts.update(type=self.kind)
-            if self.kind == "float":
-                opts.update(dec=self.log, step=0.1 if self.log else _step(self.bounds), decimals=4)
-        return opts
-
-
-def _digits_only(text: str) -> bool:
-    return text.lstrip("+-").replace("_", "").isdigit()
-
-
-def _step(bounds: tuple[float, float] | None) -> float:
-    if bounds is None:
-        return 0.1
-    return 10 ** math.floor(math.log10(max(bounds[1] - bounds[0], 1e-12)) - 2)
-
-
-def defaults(params: Sequence[Param]) -> dict[str, Any]:
-    return {p.key: p.default for p in params}
+def tree_options(param: Param) -> dict[str, Any]:
+    opts: dict[str, Any] = {"name": param.key, "title": param.label, "value": param.default, "tip": param.tip}
+    if param.kind == "choice":
+        labels = param.choice_labels or param.choices
+        opts.update(type="list", limits=dict(zip(labels, param.choices, strict=True)))
+    elif param.kind == "bool":
+        opts.update(type="bool")
+    else:
+        # no limits in the spin box: it would clamp a typed -5 to the bound without a word; the panel
+        # checks the bounds instead and marks the field (see ParamPanel._on_value_changed)
+        opts.update(type=param.kind)
+        if param.kind == "float":
+            opts.update(dec=param.log, step=0.1 if param.log else float_step(param.bounds), decimals=4)
+    return opts
 
 
 class ParamPanel(QtWidgets.QWidget):
@@ -147,7 +46,7 @@ class ParamPanel(QtWidgets.QWidget):
         root = Parameter.create(name="parameters", type="group", children=[])
         groups: dict[str, Parameter] = {}
         for p in params:
-            node = Parameter.create(**p.tree_options())
+            node = Parameter.create(**tree_options(p))
             if p.parent is not None:
                 container = self._params[p.parent]
             elif p.group is not None:

@@ -57,7 +57,7 @@ class ResidualConfig:
     window: int = 200  # frames of branch-ratio history kept
     history: int = 2048  # loss-curve points kept over the whole run
     smoothing: float = 0.9  # weight of the past in the loss curves' moving average, per kept point
-    steps: int = 0  # the run ends after the frame at this step; 0: it runs until stopped
+    steps: int = 300  # the run ends after the frame at this step; 0: it runs until stopped
     curvature_every: int = 50  # top Hessian eigenvalue of every net every this many steps; 0: never
     lanczos_steps: int = 8  # Hessian-vector products (at most) per recorded eigenvalue, on one minibatch
     curvature_depths: Literal["deepest", "all"] = "deepest"  # whose eigenvalue is recorded (the rest: NaN)

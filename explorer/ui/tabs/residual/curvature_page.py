@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
+from explorer.lab.residual.params import shown_depth
 from explorer.ui.tabs.residual.curvature_panels import CurvaturePanels
-from explorer.ui.tabs.residual.params import shown_depth
 from explorer.ui.tabs.residual.trajectory_panels import TrajectoryPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab

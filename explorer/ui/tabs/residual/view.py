@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
-from explorer.ui.tabs.residual import params
+from explorer.lab.residual import params
 from explorer.ui.tabs.residual.boundary_panels import BoundaryPanels
 from explorer.ui.tabs.residual.curvature_page import CurvaturePage, CurvatureViews
 from explorer.ui.tabs.residual.landscape_panels import NO_GL_TEXT, LandscapePanels, SurfaceView, gl_available
@@ -53,7 +53,7 @@ class ResidualTab(TopicTab):
 
     @classmethod
     def parameters(cls) -> list[Param]:
-        return params.parameters()
+        return list(params.PARAMS)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,11 +165,7 @@ class ResidualTab(TopicTab):
 
     # --- parameters -> lab ---------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:
-        try:
-            cfg = params.experiment_config(values, self.device)
-        except ValueError as exc:
-            self.sig_message.emit(str(exc))
-            return None
+        cfg = params.experiment_config(values, self.device)  # a ValueError goes to the page's banner
         from explorer.lab.residual import residual  # torch loads here, not at start-up
 
         return lambda: residual.run(cfg)
