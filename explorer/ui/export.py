@@ -239,8 +239,8 @@ def _sibling(path: Path, part: str, count: int) -> Path:
 
 
 def export_svg(tab: TopicTab, path: Path) -> list[Path]:
-    """One SVG per plot (title, axis labels and legend included)."""
-    plots = tab.plots()
+    """One SVG per plot (title, axis labels and legend included); only the focused one while a plot is."""
+    plots = tab.exported_plots()
     if not plots:
         raise ExportError(f"the {tab.title} tab has no plot to export as SVG")
     for key in plots:
@@ -259,6 +259,10 @@ def export_svg(tab: TopicTab, path: Path) -> list[Path]:
 
 
 def _cell(value: Any) -> Any:
+    """A number in its shortest form that reads back exactly *in its own precision*: a float32 0.01 is
+    "0.01", not the "0.009999999776482582" of the same value widened to float64."""
+    if isinstance(value, np.floating) and not isinstance(value, np.float64):
+        return "" if not np.isfinite(value) else str(value)
     if isinstance(value, (float, np.floating)):
         return "" if not math.isfinite(value) else repr(float(value))
     if isinstance(value, np.integer):

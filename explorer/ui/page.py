@@ -16,6 +16,7 @@ from explorer.ui.params import ParamPanel
 from explorer.ui.runner import ExperimentRunner, JobRunner
 from explorer.ui.theme import Theme
 from explorer.ui.topic import TopicTab
+from explorer.ui.widgets.focus import PlotFocus
 from explorer.ui.widgets.panels import Banner, JobProgress, NotePanel, RunControls, bold
 
 NOTES_DIR = Path(__file__).resolve().parents[2] / "resources" / "notes"
@@ -36,6 +37,7 @@ class TopicPage(QtWidgets.QWidget):
     def __init__(self, tab_cls: type[TopicTab], *, headless: bool = False, parent=None) -> None:
         super().__init__(parent)
         self.tab = tab_cls()
+        self.tab.plot_focus = PlotFocus(self.tab)  # double-click a plot: it takes the whole tab; Esc: back
         self.params = ParamPanel(tab_cls.parameters())
         self.runner = ExperimentRunner(self)
         self.jobs = JobRunner(self)
@@ -128,6 +130,7 @@ class TopicPage(QtWidgets.QWidget):
         if self._started:
             return
         self._started = True
+        self.tab.plot_focus.hook()  # views a tab built after its constructor
         self.tab.start_jobs()
         if not self.headless:
             self.reset()

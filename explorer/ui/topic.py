@@ -23,6 +23,7 @@ from explorer.lab.core.protocol import ExperimentFactory
 from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.theme import Theme
+from explorer.ui.widgets.focus import PlotFocus
 from explorer.ui.widgets.plots import Styled
 
 #: a CLI shorthand: (help text, function(text, current values) -> [(key, value), ...])
@@ -122,6 +123,17 @@ class TopicTab(QtWidgets.QWidget):
         self.jobs: JobRunner | None = None
         self.device = "cpu"
         self.shown_step: int | None = None  # the step of the frame on screen, for captions
+        self.plot_focus: PlotFocus | None = None  # the page's: which plot, if any, has the whole tab
+
+    def exported_plots(self) -> dict[str, pg.GraphicsItem]:
+        """What an SVG export writes: every plot, or only the one focused (named as in ``plots()``)."""
+        plots = self.plots()
+        focus = self.plot_focus
+        if focus is None or focus.plot is None:
+            return plots
+        inner = getattr(focus.plot, "plot", None)  # a LegendedPlot's own PlotItem
+        key = next((k for k, item in plots.items() if item is focus.plot or item is inner), "focused")
+        return {key: focus.plot}
 
     # --- declared by subclasses -------------------------------------------------------------
     @classmethod

@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from explorer.ui import export
@@ -164,3 +165,13 @@ def test_an_exported_figure_leaves_out_the_controls_and_the_hover_line(qtbot, wi
     assert set(hidden) == set(controls)  # each was hidden while the figure was drawn
     assert all(w.isVisibleTo(page.tab) for w in controls)  # and is back afterwards
     assert (tmp_path / "saddle.png").stat().st_size > 0
+
+
+def test_csv_numbers_are_shortest_in_their_own_precision():
+    table = {
+        "float32": np.array([0.01, 1e-20, np.nan], dtype=np.float32),
+        "float64": np.array([0.1 * 0.1, 2.5, np.inf]),
+        "python": [0.01, 3, None],
+    }
+    rows = export.table_csv(table).decode().splitlines()
+    assert rows == ["float32,float64,python", "0.01,0.010000000000000002,0.01", "1e-20,2.5,3", ",,"]

@@ -1,0 +1,48 @@
+"""Focus one plot: a double-click gives it the whole tab, exports are of it alone, Esc puts it back."""
+
+from __future__ import annotations
+
+import pytest
+from PyQt6 import QtCore
+
+pytestmark = pytest.mark.first_tab("entropy")
+
+
+def _double_click(qtbot, plot) -> None:
+    view = plot.scene().views()[0]
+    centre = view.mapFromScene(plot.mapToScene(plot.boundingRect().center()))
+    qtbot.mouseDClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=centre)
+
+
+def test_a_double_clicked_plot_takes_the_tab_and_esc_puts_it_back(qtbot, window, tmp_path):
+    page = window.select("entropy")
+    tab = page.tab
+    plot = tab.plots()["cross_entropy"]
+    home, cells = plot.parentItem(), list(plot.parentItem().items[plot])
+    qtbot.waitUntil(lambda: plot.size().width() > 0)
+    before = plot.size()
+    _double_click(qtbot, plot)
+    qtbot.waitUntil(lambda: tab.plot_focus.active)
+    assert tab.plot_focus.plot is plot and plot.scene() is tab.plot_focus.view.scene()
+    qtbot.waitUntil(lambda: plot.size().width() > 0.9 * tab.width() and plot.size().height() > 0.9 * tab.height())
+    assert plot.size().width() > 1.5 * before.width()
+
+    written = window.export_to(tmp_path / "e.svg")
+    assert [p.name for p in written] == ["e.svg"]  # the focused plot alone
+    assert "code built for" in (tmp_path / "e.svg").read_text()  # its axis label
+
+    qtbot.keyClick(tab.plot_focus.view, QtCore.Qt.Key.Key_Escape)
+    assert not tab.plot_focus.active and not tab.plot_focus.view.isVisible()
+    assert plot.parentItem() is home and home.items[plot] == cells
+    qtbot.waitUntil(lambda: abs(plot.size().width() - before.width()) < 2)
+    assert len(window.export_to(tmp_path / "all.svg")) == len(tab.plots())
+
+
+def test_a_double_click_on_the_focused_plot_returns_it(qtbot, window):
+    tab = window.select("entropy").tab
+    plot = tab.plots()["split"]
+    qtbot.waitUntil(lambda: plot.size().width() > 0)
+    assert tab.plot_focus.focus(plot)
+    _double_click(qtbot, plot)
+    qtbot.waitUntil(lambda: not tab.plot_focus.active)
+    assert plot.scene() is not tab.plot_focus.view.scene()
