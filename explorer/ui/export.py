@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.topic import Table, TopicTab
+from explorer.ui.widgets.legended import LegendedPlot
 
 SUFFIXES = (".png", ".svg", ".csv", ".json")
 
@@ -254,8 +256,14 @@ def export_svg(tab: TopicTab, path: Path) -> list[Path]:
         scene.prepareForPaint()
     with removed_on_failure(written):
         for key, plot in plots.items():
-            written.append(write_atomic(_sibling(path, key, len(plots)), plot_svg(plot)))
+            written.append(write_atomic(_sibling(path, key, len(plots)), plot_svg(_with_legend(plot))))
     return written
+
+
+def _with_legend(plot: pg.GraphicsItem) -> pg.GraphicsItem:
+    """A plot whose legend sits below it in a :class:`LegendedPlot` is exported with that legend."""
+    parent = plot.parentItem()
+    return parent if isinstance(parent, LegendedPlot) and parent.plot is plot else plot
 
 
 def _cell(value: Any) -> Any:

@@ -175,3 +175,27 @@ def test_csv_numbers_are_shortest_in_their_own_precision():
     }
     rows = export.table_csv(table).decode().splitlines()
     assert rows == ["float32,float64,python", "0.01,0.010000000000000002,0.01", "1e-20,2.5,3", ",,"]
+
+
+def test_a_plot_with_its_legend_below_is_exported_with_that_legend(qtbot, tmp_path):
+    import pyqtgraph as pg
+
+    from explorer.ui.app import create_application
+    from explorer.ui.widgets.legended import LegendedPlot
+    from explorer.ui.widgets.plots import Styled
+
+    create_application()
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    panel = LegendedPlot(Styled(), "Loss", "step", "loss")
+    view.addItem(panel)
+    panel.add(pg.PlotDataItem([0, 1, 2], [3, 1, 2]), "residual net")
+
+    class OnePlot:
+        title = "test"
+
+        def exported_plots(self):
+            return {"loss": panel.plot}  # the inner plot, as a tab might list it
+
+    written = export.export_svg(OnePlot(), tmp_path / "loss.svg")
+    assert written == [tmp_path / "loss.svg"] and "residual net" in written[0].read_text()
