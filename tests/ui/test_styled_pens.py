@@ -64,3 +64,21 @@ def test_heatmap_hover_reads_the_cell_under_the_pointer() -> None:
     assert panel.value_at(1.6, 16.0) == 6.0
     assert panel.value_at(-0.49, 10.0) == 1.0  # the outer half cell still belongs to the image
     assert panel.value_at(-0.6, 10.0) is None and panel.value_at(1.0, 26.0) is None
+
+
+def test_a_swatch_is_its_line_dashed_where_the_line_is() -> None:
+    create_application()
+    styled = Styled()
+    _curves(styled, list(SERIES_KEYS[:10]))
+    styled.restyle(Theme(presentation=True))
+
+    def row(key: str) -> list[int]:
+        image = styled.swatch(key).pixmap(36, 12).toImage()
+        return [image.pixelColor(x, image.height() // 2).alpha() for x in range(image.width())]
+
+    solid, dashed = row("gd"), row("newton")  # one colour in Okabe-Ito: the repeat is dashed
+    assert (
+        styled.swatch("gd").pixmap(36, 12).toImage().pixelColor(18, 6).rgb()
+        == Theme(presentation=True).color("gd").rgb()
+    )
+    assert min(solid[2:-2]) > 0 and 0 in dashed[2:-2]  # gaps only in the dashed one

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.ui.theme import Theme, style_axis, style_legend, style_plot
 from explorer.ui.widgets.logaxis import LogAxis
@@ -81,6 +81,22 @@ class Styled:
                 item.setSymbolSize(int(8 * self.theme.font_scale))
         elif isinstance(item, pg.BarGraphItem):
             item.setOpts(brush=self.theme.brush(key, 200), pen=pg.mkPen(self.theme.foreground, width=0.5))
+
+    def swatch(self, key: str, width: float = 1.5) -> QtGui.QIcon:
+        """A table's mark for series ``key``: a short line in its pen, dashed where the line is, so a
+        colour the palette repeats (presentation mode has seven) still tells the rows apart."""
+        height = round(12 * self.theme.font_scale)
+        pixmap = QtGui.QPixmap(3 * height, height)
+        pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+        painter = QtGui.QPainter(pixmap)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        pen = self.theme.pen(key, max(width, 2.0), self._style(key, None))
+        pen.setCosmetic(False)
+        pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+        painter.setPen(pen)
+        painter.drawLine(QtCore.QPointF(1, height / 2), QtCore.QPointF(3 * height - 1, height / 2))
+        painter.end()
+        return QtGui.QIcon(pixmap)
 
     def restyle(self, theme: Theme) -> None:
         self.theme = theme
