@@ -94,6 +94,7 @@ def _series_index(key: str) -> int:
 def apply_to_application(app: QtWidgets.QApplication, theme: Theme) -> None:
     """Fusion style with a light or dark palette and the theme's font size."""
     app.setStyle("Fusion")
+    app.setProperty("presentation", theme.presentation)  # read by what only a projector needs (hover bubbles)
     palette = QtGui.QPalette()
     if theme.dark:
         role = QtGui.QPalette.ColorRole

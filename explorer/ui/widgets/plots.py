@@ -246,7 +246,8 @@ def _nearest(centres: np.ndarray, value: float) -> int | None:
 class HoverReadout:
     """Calls ``describe(x, y)`` on mouse moves over a plot and shows the text in a corner label.
 
-    The label, not a tooltip, so that a projector audience sees the same numbers as the presenter.
+    The label, not a tooltip, so that a projector audience sees the same numbers as the presenter; in
+    presentation mode the text also follows the cursor in large type (:class:`HoverBubble`).
     """
 
     def __init__(self, plot: pg.PlotItem, describe: Callable[[float, float], str | None], label) -> None:
@@ -261,9 +262,76 @@ class HoverReadout:
         # the rate-limited signal can arrive after the window is gone: then there is nothing to describe
         with contextlib.suppress(RuntimeError):  # "wrapped C/C++ object ... has been deleted"
             pos = event[0]
+            bubble = HoverBubble.of(self.plot)
             if not self.plot.sceneBoundingRect().contains(pos):
+                if bubble is not None and bubble.owner is self:
+                    bubble.hide()
                 return
             point = self.plot.vb.mapSceneToView(pos)
             text = self.describe(point.x(), point.y())
             if text is not None:
                 self.label.setText(text)
+            if bubble is not None:
+                bubble.show_at(self, text, pos)
+
+
+class HoverBubble(QtWidgets.QLabel):
+    """The hover text beside the cursor in large type, for the back of a lecture hall: one per plot view,
+    shown only in presentation mode, never in an export (it is chrome)."""
+
+    SCALE = 1.6  # x the window's font, which presentation mode has already made 1.5x larger
+
+    def __init__(self, view: pg.GraphicsView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.owner: HoverReadout | None = None
+        self.setProperty("chrome", True)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setMargin(6)
+        self.hide()
+
+    @staticmethod
+    def of(plot: pg.GraphicsItem) -> HoverBubble | None:
+        """The bubble of the view showing ``plot`` (made on first use), or None outside presentation mode."""
+        app = QtWidgets.QApplication.instance()
+        views = plot.scene().views() if plot.scene() is not None else []
+        if not views or app is None or not app.property("presentation"):
+            for view in views:
+                bubble = getattr(view, "hover_bubble", None)
+                if bubble is not None:
+                    bubble.hide()
+            return None
+        view = views[0]
+        if getattr(view, "hover_bubble", None) is None:
+            view.hover_bubble = HoverBubble(view)
+        return view.hover_bubble
+
+    def show_at(self, owner: HoverReadout, text: str | None, scene_pos: QtCore.QPointF) -> None:
+        """Show ``text`` beside the cursor, inside the view; None hides it."""
+        self.owner = owner
+        if not text:
+            self.hide()
+            return
+        font = QtGui.QFont(self.view.font())
+        font.setPointSizeF(font.pointSizeF() * self.SCALE)
+        self.setFont(font)
+        palette = self.view.palette()
+        background, foreground = (
+            palette.color(QtGui.QPalette.ColorRole.ToolTipBase),
+            palette.color(QtGui.QPalette.ColorRole.ToolTipText),
+        )
+        self.setStyleSheet(
+            f"background: rgba({background.red()}, {background.green()}, {background.blue()}, 230);"
+            f" color: {foreground.name()}; border: 1px solid {foreground.name()};"
+        )
+        self.setText(text)
+        self.adjustSize()
+        cursor = self.view.mapFromScene(scene_pos)
+        x, y = cursor.x() + 24, cursor.y() + 24  # below right of the pointer, flipped at the edges
+        if x + self.width() > self.view.width():
+            x = cursor.x() - 24 - self.width()
+        if y + self.height() > self.view.height():
+            y = cursor.y() - 24 - self.height()
+        self.move(max(0, x), max(0, y))
+        self.show()
+        self.raise_()
