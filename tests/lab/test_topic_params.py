@@ -26,7 +26,7 @@ TOPICS = sorted(
 
 
 def test_the_topics_with_forms_have_specs() -> None:
-    assert {"residual"} <= set(TOPICS)
+    assert {"residual", "finetune", "label_smoothing", "entropy"} <= set(TOPICS)
 
 
 @pytest.mark.parametrize("topic", TOPICS)

@@ -135,7 +135,7 @@ def test_views_axes_and_bad_values(page):
         for plot in [item] if isinstance(item, pg.PlotItem) else getattr(item, "plots", []):
             assert plot.getAxis("bottom").labelText and plot.getAxis("left").labelText
     page.params.set_value("k", 6)  # 4 blocks: at most 5 layers below the classifier
-    assert "k must be between 0 and 5" in page.banner.text()
+    assert "k must be between 0 and blocks + 1 = 5" in page.banner.text()
     page.params.set_value("k", 5)
     page.params.set_value("blocks", 5)
     assert page.params.value("k") == 5

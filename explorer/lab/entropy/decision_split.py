@@ -20,26 +20,39 @@ from explorer.lab.core.numerics import xlogy
 from explorer.lab.entropy.information import information_gain, label_entropy, log_base
 
 
+@dataclass(frozen=True)
+class Blobs:
+    """The split demo's point set: Gaussian blobs of 2 or 3 classes in the plane, centred on fixed points so
+    splits are readable. A value of its own, so the tab builds it from its form by name."""
+
+    n_per_class: int = 60
+    num_classes: int = 3
+    seed: int = 0
+    spread: float = 0.9  # standard deviation of each blob: larger makes the classes overlap, the best gain lower
+
+    def __post_init__(self) -> None:
+        if self.num_classes not in (2, 3):
+            raise ValueError(f"the split demo uses 2 or 3 classes, got {self.num_classes}")
+        if self.n_per_class < 1:
+            raise ValueError(f"need at least one point per class, got {self.n_per_class}")
+        if not self.spread > 0:
+            raise ValueError(f"spread must be positive, got {self.spread}")
+
+    def draw(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """``points`` (N, 2) and ``labels`` (N,), N = n_per_class * num_classes; the same seed, the same set."""
+        centres = np.array([[-2.0, -1.0], [2.0, -1.0], [0.0, 2.0]])[: self.num_classes]
+        rng = np.random.default_rng(self.seed)
+        noise = self.spread * rng.standard_normal((self.num_classes * self.n_per_class, 2))
+        points = centres.repeat(self.n_per_class, axis=0) + noise
+        labels = np.arange(self.num_classes, dtype=np.int64).repeat(self.n_per_class)
+        return points, labels
+
+
 def make_blobs(
     n_per_class: int = 60, num_classes: int = 3, seed: int = 0, spread: float = 0.9
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Gaussian blobs of 2 or 3 classes in the plane, centred on fixed points so splits are readable.
-
-    Returns ``points`` (N, 2) and ``labels`` (N,) with N = n_per_class * num_classes. ``spread`` is the
-    standard deviation of each blob; larger values make the classes overlap and lower the best gain.
-    """
-    if num_classes not in (2, 3):
-        raise ValueError(f"the split demo uses 2 or 3 classes, got {num_classes}")
-    if n_per_class < 1:
-        raise ValueError(f"need at least one point per class, got {n_per_class}")
-    if not spread > 0:
-        raise ValueError(f"spread must be positive, got {spread}")
-    centres = np.array([[-2.0, -1.0], [2.0, -1.0], [0.0, 2.0]])[:num_classes]
-    rng = np.random.default_rng(seed)
-    noise = spread * rng.standard_normal((num_classes * n_per_class, 2))
-    points = centres.repeat(n_per_class, axis=0) + noise
-    labels = np.arange(num_classes, dtype=np.int64).repeat(n_per_class)
-    return points, labels
+    """The points and labels of :class:`Blobs` with these settings."""
+    return Blobs(n_per_class, num_classes, seed, spread).draw()
 
 
 def _validate(points: ArrayLike, labels: ArrayLike, feature: int) -> tuple[NDArray[np.float64], NDArray]:

@@ -116,13 +116,15 @@ class FinetuneConfig:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
+        if not self.strategies:
+            raise ValueError("Choose at least one strategy to train")
         unknown = [s for s in self.strategies if s not in STRATEGIES]
-        if not self.strategies or unknown or len(set(self.strategies)) != len(self.strategies):
+        if unknown or len(set(self.strategies)) != len(self.strategies):
             raise ValueError(f"strategies must be distinct names from {', '.join(STRATEGIES)}, got {self.strategies}")
         if not 0 <= self.top_k <= self.n_feature_layers:
             raise ValueError(
-                f"k must be between 0 and {self.n_feature_layers} (the input conv and {self.pretrain.n_blocks} "
-                f"blocks), got {self.top_k}"
+                f"k must be between 0 and blocks + 1 = {self.n_feature_layers} (the input conv and "
+                f"{self.pretrain.n_blocks} blocks), got k={self.top_k}"
             )
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")

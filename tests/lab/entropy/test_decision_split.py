@@ -16,6 +16,14 @@ def test_blobs_are_seeded_and_labelled() -> None:
     np.testing.assert_array_equal(points, again)
     with pytest.raises(ValueError):
         decision_split.make_blobs(num_classes=4)
+    with pytest.raises(ValueError, match="spread"):
+        decision_split.Blobs(spread=0.0)
+
+
+def test_the_point_set_config_draws_what_make_blobs_draws() -> None:
+    blobs = decision_split.Blobs(n_per_class=20, num_classes=2, seed=3, spread=0.5)
+    for drawn, made in zip(blobs.draw(), decision_split.make_blobs(20, 2, 3, 0.5), strict=True):
+        np.testing.assert_array_equal(drawn, made)
 
 
 def test_scan_finds_a_known_threshold() -> None:

@@ -218,8 +218,10 @@ def test_a_diverging_run_names_the_strategy_and_the_step(pretrained, monkeypatch
 
 
 def test_configs_reject_what_they_cannot_run():
-    with pytest.raises(ValueError, match="k must be between 0 and 5"):
+    with pytest.raises(ValueError, match=r"k must be between 0 and blocks \+ 1 = 5 \(the input conv and 4 blocks\)"):
         replace(TINY, top_k=6)
+    with pytest.raises(ValueError, match=r"^Choose at least one strategy to train$"):
+        replace(TINY, strategies=())
     with pytest.raises(ValueError, match="strategies"):
         replace(TINY, strategies=("finetune", "finetune"))
     with pytest.raises(ValueError, match="target"):

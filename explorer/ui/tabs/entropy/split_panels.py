@@ -10,9 +10,9 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
 from explorer.lab.entropy import decision_split
+from explorer.lab.entropy.params import FEATURE_NAMES
 from explorer.ui.tabs.entropy.formatting import bits, num
 from explorer.ui.tabs.entropy.information_panels import FUNCTION
-from explorer.ui.tabs.entropy.params import FEATURE_NAMES
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import Styled

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.lab.entropy import information
-from explorer.ui.tabs.entropy.params import FEATURES
+from explorer.lab.entropy.params import FEATURES
 from explorer.ui.tabs.entropy.split_panels import SplitPanels
 from explorer.ui.topic import Table
 

@@ -14,20 +14,13 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
 
-from explorer.lab.entropy import decision_split, information
+from explorer.lab.entropy import information, params
+from explorer.lab.entropy.params import COINS, FEATURE_NAMES, FEATURES, SHAPES
 from explorer.ui.params import Param
 from explorer.ui.tabs.entropy.bars import lift
 from explorer.ui.tabs.entropy.compression_panel import CompressionPanel
 from explorer.ui.tabs.entropy.formatting import bits, num
 from explorer.ui.tabs.entropy.information_panels import InformationPanels
-from explorer.ui.tabs.entropy.params import (
-    COINS,
-    FEATURE_NAMES,
-    FEATURES,
-    SHAPES,
-    check_values,
-    entropy_parameters,
-)
 from explorer.ui.tabs.entropy.split_panels import SplitPanels
 from explorer.ui.tabs.entropy.tables import entropy_tables, split_tables
 from explorer.ui.theme import Theme
@@ -44,11 +37,11 @@ class EntropyTab(TopicTab):
 
     @classmethod
     def parameters(cls) -> list[Param]:
-        return entropy_parameters()
+        return list(params.PARAMS)
 
     @classmethod
     def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
-        check_values(values, given)
+        params.check_values(values, given)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -318,10 +311,9 @@ class EntropyTab(TopicTab):
 
     def _refresh_split(self) -> None:
         values = self.values()
-        points, labels = decision_split.make_blobs(
-            values["split_points"], values["split_classes"], values["seed"], values["split_spread"]
-        )
-        self.split_plots.set_points(points, labels, values["split_classes"])
+        blobs = params.point_set(values)
+        points, labels = blobs.draw()
+        self.split_plots.set_points(points, labels, blobs.num_classes)
         self._refresh_threshold(values["threshold"])
 
     def _refresh_threshold(self, threshold: float) -> None:

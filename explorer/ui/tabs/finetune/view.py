@@ -21,22 +21,22 @@ from PyQt6 import QtWidgets
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.finetune import finetune
 from explorer.lab.finetune.finetune import FinetuneFrame, KSweep, Pretrained
-from explorer.lab.finetune.preparation import Prepared, Waiting, prepare, wait_for_source
-from explorer.ui.params import Param, ParamPanel
-from explorer.ui.runner import JobRunner
-from explorer.ui.tabs.finetune import describe
-from explorer.ui.tabs.finetune.pages import HEADLINES, InsidePage, SweepPage, TrainingPage
-from explorer.ui.tabs.finetune.params import (
+from explorer.lab.finetune.params import (
     DISPLAY_KEYS,
+    PARAMS,
     SOURCE_KEYS,
     VIEW_CHOICES,
     VIEW_LABELS,
     check_values,
     finetune_config,
-    parameters,
     pretrain_config,
     sweep_relevant,
 )
+from explorer.lab.finetune.preparation import Prepared, Waiting, prepare, wait_for_source
+from explorer.ui.params import Param, ParamPanel
+from explorer.ui.runner import JobRunner
+from explorer.ui.tabs.finetune import describe
+from explorer.ui.tabs.finetune.pages import HEADLINES, InsidePage, SweepPage, TrainingPage
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.label import selectable_label
@@ -61,7 +61,7 @@ class FinetuneTab(TopicTab):
 
     @classmethod
     def parameters(cls) -> list[Param]:
-        return parameters()
+        return list(PARAMS)
 
     @classmethod
     def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
@@ -107,6 +107,8 @@ class FinetuneTab(TopicTab):
 
     # --- parameters -> lab ----------------------------------------------------------------------
     def _config(self, values: dict[str, Any], quiet: bool = False) -> finetune.FinetuneConfig | None:
+        """The config for a job started outside :meth:`experiment` (the k-sweep) or a status line: a
+        refusal goes to the banner (or nowhere, ``quiet``) and gives None."""
         try:
             return finetune_config(values, self.device)
         except ValueError as exc:
@@ -137,9 +139,7 @@ class FinetuneTab(TopicTab):
         return "sweep" if job.sweep else None
 
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:
-        cfg = self._config(values)
-        if cfg is None:
-            return None
+        cfg = finetune_config(values, self.device)
         pretrained = self._ready(cfg)
         if pretrained is not None:
             return lambda: finetune.run(cfg, pretrained)

@@ -14,11 +14,10 @@ import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
-from explorer.lab.label_smoothing import smoothing
+from explorer.lab.label_smoothing import params, smoothing
 from explorer.ui.params import Param
 from explorer.ui.tabs.label_smoothing.calibration_panels import CalibrationPanels
 from explorer.ui.tabs.label_smoothing.geometry_panels import GeometryPanels
-from explorer.ui.tabs.label_smoothing.params import check_smoothing_values, smoothing_parameters
 from explorer.ui.tabs.label_smoothing.summary_table import SummaryTable
 from explorer.ui.tabs.label_smoothing.tables import theory_tables, training_tables
 from explorer.ui.tabs.label_smoothing.theory_panels import Q_GRID, TheoryPanels
@@ -37,11 +36,11 @@ class LabelSmoothingTab(TopicTab):
 
     @classmethod
     def parameters(cls) -> list[Param]:
-        return smoothing_parameters()
+        return list(params.PARAMS)
 
     @classmethod
     def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
-        check_smoothing_values(values, given)
+        params.check_values(values, given)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,25 +100,7 @@ class LabelSmoothingTab(TopicTab):
 
     # --- parameters -> lab ---------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:
-        try:
-            cfg = smoothing.SmoothingConfig(
-                eps=values["eps"],
-                num_classes=values["num_classes"],
-                n_train=values["n_train"],
-                n_val=values["n_val"],
-                separation=values["separation"],
-                hidden=values["hidden"],
-                lr=values["lr"],
-                momentum=values["momentum"],
-                steps=values["steps"],
-                steps_per_frame=values["steps_per_frame"],
-                seed=values["seed"],
-                device=self.device,
-                bins=values["bins"],
-            )
-        except ValueError as exc:
-            self.sig_message.emit(str(exc))
-            return None
+        cfg = params.experiment_config(values, self.device)
         return lambda: smoothing.run(cfg)
 
     def on_param_changed(self, key: str, value: Any) -> bool:
