@@ -16,7 +16,7 @@ from explorer.ui.params import ParamPanel
 from explorer.ui.runner import ExperimentRunner, JobRunner
 from explorer.ui.theme import Theme
 from explorer.ui.topic import TopicTab
-from explorer.ui.widgets.focus import PlotFocus
+from explorer.ui.widgets.focus import PlotFocus, auto_ranges, restore_auto_ranges
 from explorer.ui.widgets.panels import Banner, JobProgress, NotePanel, RunControls, bold
 
 NOTES_DIR = Path(__file__).resolve().parents[2] / "resources" / "notes"
@@ -38,6 +38,7 @@ class TopicPage(QtWidgets.QWidget):
         super().__init__(parent)
         self.tab = tab_cls()
         self.tab.plot_focus = PlotFocus(self.tab)  # double-click a plot: it takes the whole tab; Esc: back
+        self._auto_ranges = auto_ranges(self.tab)  # what Reset gives back after a user's pan or zoom
         self.params = ParamPanel(tab_cls.parameters())
         self.runner = ExperimentRunner(self)
         self.jobs = JobRunner(self)
@@ -138,6 +139,7 @@ class TopicPage(QtWidgets.QWidget):
     def reset(self) -> None:
         """Restart the experiment from the same seed (same initialization); keep playing if it was."""
         self.banner.hide()
+        restore_auto_ranges(self._auto_ranges)
         factory = self._experiment()
         if factory is None or self.headless or not self._started:
             return

@@ -46,3 +46,17 @@ def test_a_double_click_on_the_focused_plot_returns_it(qtbot, window):
     _double_click(qtbot, plot)
     qtbot.waitUntil(lambda: not tab.plot_focus.active)
     assert plot.scene() is not tab.plot_focus.view.scene()
+
+
+def test_reset_gives_back_the_axes_that_followed_their_data(qtbot, window):
+    page = window.select("entropy")
+    followed = [(box, list(state)) for box, state in page._auto_ranges if any(s is not False for s in state)]
+    assert followed, "no plot of the tab follows its data"
+    for box, _ in followed:
+        box.setRange(xRange=(1e3, 2e3), yRange=(-5e3, -4e3))  # a pan or zoom: the range stays put
+        assert box.state["autoRange"] == [False, False]
+    page.reset()
+    assert all(box.state["autoRange"] == state for box, state in followed)
+    fixed = [(box, list(box.viewRange())) for box, state in page._auto_ranges if state == [False, False]]
+    page.reset()
+    assert all(box.viewRange() == rng for box, rng in fixed)  # a range the tab fixed is left alone

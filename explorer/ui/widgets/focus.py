@@ -1,4 +1,5 @@
-"""Focus one plot: a double-click gives a plot the whole tab, Esc (or another double-click) puts it back.
+"""Focus one plot: a double-click gives a plot the whole tab, Esc (or another double-click) puts it back;
+and the axes a Reset gives back.
 
 On a projector a 300-pixel plot is a smudge; a lecturer who wants the audience to read one curve
 double-clicks it. The plot item itself moves into a full-tab view on top of the page and back into
@@ -142,3 +143,24 @@ class PlotFocus(QtCore.QObject):
         ):
             return self._on_double_click(watched, event.position())
         return False
+
+
+def auto_ranges(tab: QtWidgets.QWidget) -> list[tuple[pg.ViewBox, list]]:
+    """Each plot's automatic-range setting as the tab built it (per axis: off, or the fraction of data)."""
+    boxes = {
+        id(item): item
+        for view in tab.findChildren(pg.GraphicsView)
+        if view.scene() is not None
+        for item in view.scene().items()
+        if isinstance(item, pg.ViewBox)
+    }
+    return [(box, list(box.state["autoRange"])) for box in boxes.values()]
+
+
+def restore_auto_ranges(states: list[tuple[pg.ViewBox, list]]) -> None:
+    """Reset fits the axes to the new run: every plot that followed its data does so again, even after a
+    pan or zoom (which turns the following off), so the last run's range does not stay; fixed ranges stay."""
+    for box, fractions in states:
+        for axis, fraction in zip((pg.ViewBox.XAxis, pg.ViewBox.YAxis), fractions, strict=True):
+            if fraction is not False:  # an axis the tab fixed is left as it is
+                box.enableAutoRange(axis=axis, enable=fraction)
