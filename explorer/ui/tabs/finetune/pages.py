@@ -38,6 +38,7 @@ class TrainingPage(QtWidgets.QWidget):
 
     def __init__(self, styled: Styled, hover: QtWidgets.QLabel) -> None:
         super().__init__()
+        self.styled = styled
         self.diagram = UnitDiagram(styled)
         self.curves = AccuracyCurves(styled)
         self.view = _graphics()
@@ -85,11 +86,11 @@ class TrainingPage(QtWidgets.QWidget):
             self.recolour(frame, theme)
 
     def recolour(self, frame: FinetuneFrame | None, theme: Theme) -> None:
-        """A swatch of each strategy's colour in its row's first cell, as in the plots' legends."""
+        """A swatch of each strategy's line in its row's first cell, as in the plots' legends."""
         for row in range(self.table.rowCount()):
             if frame is not None and row < len(frame.strategies):
-                colour = theme.color(frame.strategies[row].strategy)
-                self.table.item(row, 0).setData(QtCore.Qt.ItemDataRole.DecorationRole, colour)
+                swatch = self.styled.swatch(frame.strategies[row].strategy)
+                self.table.item(row, 0).setData(QtCore.Qt.ItemDataRole.DecorationRole, swatch)
         self.fit_table()
 
     def fit_table(self) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from PyQt6 import QtCore, QtGui
+from PyQt6 import QtCore
 
 from explorer.lab.label_smoothing import smoothing
 from explorer.ui.tabs.label_smoothing.twins import TWINS, fmt, twin_name, twin_state
-from explorer.ui.theme import Theme
+from explorer.ui.widgets.plots import Styled
 from explorer.ui.widgets.table import ReadOnlyTable
 
 COLUMNS = (  # header, tooltip, ModelState field ("optimal_gap" comes from the frame)
@@ -50,11 +50,9 @@ class SummaryTable(ReadOnlyTable):
         for row in range(len(TWINS)):
             self.set_row(row, ["—"] * len(COLUMNS), align=QtCore.Qt.AlignmentFlag.AlignCenter)
 
-    def restyle(self, theme: Theme) -> None:
-        for row, twin in enumerate(TWINS):  # each row header carries its network's colour
-            swatch = QtGui.QPixmap(12, 12)
-            swatch.fill(theme.color(twin))
-            self.verticalHeaderItem(row).setIcon(QtGui.QIcon(swatch))
+    def restyle(self, styled: Styled) -> None:
+        for row, twin in enumerate(TWINS):  # each row header carries its network's line
+            self.verticalHeaderItem(row).setIcon(styled.swatch(twin))
         self.fit_height()
 
     def fill(self, frame: smoothing.SmoothingFrame) -> None:

@@ -96,7 +96,7 @@ class LabelSmoothingTab(TopicTab):
             panel.fit_legend()
         # two lines whatever the hover text: a label that grows would shift the plots under the mouse
         self.hover.setFixedHeight(2 * QtGui.QFontMetrics(self.hover.font()).lineSpacing() + 4)
-        self.table.restyle(theme)
+        self.table.restyle(self.styled)
 
     # --- parameters -> lab ---------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:
