@@ -29,10 +29,6 @@ def test_the_form_defaults_are_the_config_defaults(qtbot, settings, name) -> Non
     factory = page.tab.experiment(page.params.values())
     cells = [c.cell_contents for c in factory.__closure__ or ()]
     configs = [c for c in cells if dataclasses.is_dataclass(c)]
-    if name == "vanishing":  # its factory builds the config from the form's settings when it runs
-        from explorer.lab.vanishing.gradflow import GradFlowConfig
-
-        configs = [GradFlowConfig(**c) for c in cells if isinstance(c, dict)]
     assert configs, f"{name}: no config captured by its experiment factory"
     for cfg in configs:
         lab_default = type(cfg)()
@@ -43,3 +39,14 @@ def test_the_form_defaults_are_the_config_defaults(qtbot, settings, name) -> Non
             and getattr(cfg, f.name) != getattr(lab_default, f.name)
         }
         assert not drift, f"{name}: form default vs {type(cfg).__name__} default: {drift}"
+
+
+def test_every_tab_shows_the_labs_own_specs() -> None:
+    """The form is built from the lab's spec list itself: a parameter is written once, in the lab."""
+    import importlib
+
+    from explorer.ui.topic import tab_infos
+
+    for info in tab_infos():
+        lab = importlib.import_module(f"explorer.lab.{info.name}.params")
+        assert info.load().parameters() == list(lab.PARAMS), info.name

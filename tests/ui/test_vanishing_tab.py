@@ -9,7 +9,7 @@ import pytest
 from PyQt6 import QtGui
 
 from explorer.lab.core import training
-from explorer.ui.tabs.vanishing import params
+from explorer.lab.vanishing import gradflow, params
 from explorer.ui.tabs.vanishing.readout import verdict
 from explorer.ui.tabs.vanishing.view import VanishingTab
 from models import ACTIVATIONS, INITS, NORMS
@@ -39,6 +39,7 @@ def test_defaults_are_the_textbook_setting_and_choices_match_the_lab():
     assert (defaults["activation"], defaults["norm"], defaults["model"]) == ("sigmoid", "none", "mlp")
     assert params.ACTIVATIONS == ACTIVATIONS and params.NORMS == NORMS and params.INITS == INITS
     assert params.DATASETS == training.DATASETS and params.OPTIMIZERS == training.OPTIMIZERS
+    assert params.MODELS == gradflow.MODELS
     assert all(p.tip and (p.bounds or p.choices or p.kind == "bool") for p in VanishingTab.parameters())
     assert params.sweep_depths(200)[0] == 2 and params.sweep_depths(200)[-1] == 200
     assert params.sweep_depths(12) == (2, 3, 4, 5, 6, 7, 8, 9, 10, 12)

@@ -55,8 +55,10 @@ class SweepConfig:
     max_n_by_method: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.methods:
+            raise ValueError("Choose at least one method to measure.")
         unknown = [m for m in self.methods if m not in METHODS]
-        if not self.methods or unknown:
+        if unknown:
             raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {self.methods}")
         if not self.n_values or any(n < 1 or n & (n - 1) for n in self.n_values):
             raise ValueError(f"n_values must be powers of two, got {self.n_values}")

@@ -54,7 +54,7 @@ class CostConfig:
     n_classes: int = 2
     damping: float = 1e-3
     max_seconds_per_point: float = 3.0  # stop a sweep once one point takes longer than this
-    max_sweep_seconds: float = 15.0  # whole job; the exact sweep may use 60% of it (a busy machine measures less)
+    max_sweep_seconds: float = 6.0  # whole job; the exact sweep may use 60% of it (a busy machine measures less)
     max_fisher_bytes: float = 2 * 2**30  # skip exact points whose fp32 Fisher alone would exceed this
     repeats: int = 3
     seed: int = 0

@@ -55,7 +55,7 @@ class RaceConfig:
     factor_every: int = 1
     inverse_every: int = 10
     max_exact_params: int = 2000
-    steps_per_frame: int = 10
+    steps_per_frame: int = 5
     max_steps: int = 2000
     max_history: int = 400
     seed: int = 0

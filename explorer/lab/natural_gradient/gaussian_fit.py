@@ -42,7 +42,7 @@ class GaussianFitConfig:
     lr: float = 0.02
     damping: float = 0.0
     n_steps: int = 400
-    steps_per_frame: int = 10
+    steps_per_frame: int = 5
 
     def __post_init__(self) -> None:
         if self.n_samples < 2 or self.true_sigma <= 0 or self.sigma0 <= 0:

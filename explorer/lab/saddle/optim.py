@@ -66,7 +66,7 @@ class SurfaceOptimizer:
     def __post_init__(self) -> None:
         if self.name not in NAMES:
             raise ValueError(f"unknown optimizer {self.name!r}; choose from {', '.join(NAMES)}")
-        if self.name == "natural_gradient" and not self.surface.is_model:
+        if not runs_on(self.surface, self.name):
             raise ValueError(f"natural gradient needs a model's Fisher information; {self.surface.title} has none")
         guards.positive("lr", self.lr)
         for name in ("noise_sigma", "damping", "beta", "beta2", "eps"):
@@ -110,6 +110,11 @@ class SurfaceOptimizer:
         else:  # natural_gradient
             theta -= lr * damped_solve(self.surface.fisher(theta[0], theta[1]), g, self.damping)
         return theta
+
+
+def runs_on(surface: Surface, name: str) -> bool:
+    """Whether optimizer ``name`` can step on ``surface``: natural gradient needs a model's Fisher information."""
+    return name != "natural_gradient" or surface.is_model
 
 
 def suggested_lr(surface: Surface, name: str) -> float:

@@ -24,7 +24,8 @@ class SaddleConfig:
     surface: str = "saddle"
     #: common start point; None means the surface's own default start
     start: tuple[float, float] | None = None
-    optimizers: tuple[str, ...] = ("gd", "sgd", "momentum", "adam", "newton", "saddle_free_newton")
+    #: who races; one the surface cannot run (natural gradient without a model's Fisher) sits it out
+    optimizers: tuple[str, ...] = ("gd", "sgd", "momentum", "adam", "newton", "saddle_free_newton", "natural_gradient")
     #: per-optimizer learning rates; a missing one uses :func:`optim.suggested_lr`
     learning_rates: Mapping[str, float] = field(default_factory=dict)
     steps: int = 300
@@ -108,6 +109,7 @@ def run(cfg: SaddleConfig) -> Iterator[SaddleFrame]:
             seed=cfg.seed,
         )
         for name in cfg.optimizers
+        if optim.runs_on(surface, name)
     }
     n = cfg.steps + 1
     paths = {name: np.full((n, 2), np.nan) for name in opts}

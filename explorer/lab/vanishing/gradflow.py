@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -36,6 +37,7 @@ from explorer.lab.gradprobe import GradFlowProbe, NetFlow, Trainee, hidden_ratio
 from models import ACTIVATIONS, INITS, NORMS, Activation, Init, Norm, build_net
 
 __all__ = [
+    "MODELS",
     "DepthSweep",
     "DepthSweepConfig",
     "GradFlowConfig",
@@ -47,6 +49,11 @@ __all__ = [
     "hidden_ratio",
     "run",
 ]
+
+
+Model = Literal["mlp", "cnn"]
+#: an MLP trains on the 2-D point sets, a CNN on glyph images
+MODELS: tuple[Model, ...] = ("mlp", "cnn")
 
 
 def _scaled_norm(t: torch.Tensor) -> torch.Tensor:
@@ -152,10 +159,17 @@ def depth_sweep(cfg: DepthSweepConfig) -> Job[DepthSweep]:
 
 @dataclass(frozen=True)
 class GradFlowConfig:
-    """Settings shared by the plain and the residual net of the "VGG vs ResNet" tab."""
+    """Settings shared by the plain and the residual net of the "VGG vs ResNet" tab.
 
-    depth: int = 20  # hidden blocks (MLP layers, or CNN blocks for glyphs)
-    width: int = 32
+    Each model keeps its own size (``depth`` and ``width`` the MLP's, ``blocks`` and ``channels`` the
+    CNN's), so that switching between them and back finds the sizes as they were.
+    """
+
+    model: Model = "mlp"
+    depth: int = 20  # MLP: hidden layers
+    width: int = 32  # MLP: units per hidden layer
+    blocks: int = 6  # CNN: blocks of two 3x3 convolutions
+    channels: int = 8  # CNN: channels of the first stage
     activation: Activation = "sigmoid"
     norm: Norm = "none"
     init: Init = "default"
@@ -174,12 +188,23 @@ class GradFlowConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.dataset not in DATASETS or self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"dataset must be in {DATASETS} and optimizer in {OPTIMIZERS}")
-        if min(self.width, self.batch_size, self.n_points, self.steps_per_frame, self.window) < 1 or self.lr <= 0:
+        if self.dataset not in DATASETS or self.optimizer not in OPTIMIZERS or self.model not in MODELS:
+            raise ValueError(f"dataset must be in {DATASETS}, optimizer in {OPTIMIZERS} and model in {MODELS}")
+        if (self.model == "cnn") != (self.dataset == "glyphs"):
+            raise ValueError(
+                f"model={self.model} cannot train on dataset={self.dataset}: the CNN trains on glyphs, "
+                "the MLP on spirals or checkerboard"
+            )
+        width = self.size[1]
+        if min(width, self.batch_size, self.n_points, self.steps_per_frame, self.window) < 1 or self.lr <= 0:
             raise ValueError("sizes, steps_per_frame and lr must be positive")
         if not self.explode_factor > 1:
             raise ValueError(f"explode_factor must be above 1, got {self.explode_factor}")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(hidden blocks, width) of the chosen model: the MLP's depth and width, or the CNN's blocks and channels."""
+        return (self.blocks, self.channels) if self.model == "cnn" else (self.depth, self.width)
 
 
 @dataclass(frozen=True)
@@ -203,7 +228,7 @@ def run(cfg: GradFlowConfig) -> Iterator[GradFlowFrame]:
         Trainee(
             name,
             build_net(
-                net_config(cfg.dataset, cfg.depth, cfg.width, cfg.activation, cfg.norm, cfg.init, residual, n_classes),
+                net_config(cfg.dataset, *cfg.size, cfg.activation, cfg.norm, cfg.init, residual, n_classes),
                 cfg.seed,
                 device,
             ),

@@ -111,7 +111,7 @@ def test_bf16_flash_under_the_interpreter_is_a_reported_failure() -> None:
     [
         ({"n_values": (64, 100)}, "powers of two"),
         ({"methods": ("naive", "fast")}, "methods"),
-        ({"methods": ()}, "methods"),
+        ({"methods": ()}, "at least one method"),
         ({"d": 8}, "d must be"),
         ({"dtype": "float64"}, "dtype"),
         ({"device": "tpu"}, "device"),

@@ -45,6 +45,14 @@ def test_a_diverging_optimizer_stops_alone():
     assert last.outcomes["newton"].kind == "converged"
 
 
+def test_natural_gradient_races_only_where_the_surface_has_a_model():
+    assert "natural_gradient" in saddle.SaddleConfig().optimizers  # on by default, as in the tab
+    plain = next(saddle.run(saddle.SaddleConfig(surface="saddle", steps=4)))
+    assert "natural_gradient" not in plain.paths and "gd" in plain.paths
+    model = next(saddle.run(saddle.SaddleConfig(surface="two_param_net", steps=4)))
+    assert "natural_gradient" in model.paths
+
+
 def test_surface_map_job_reports_progress_and_grids_the_window():
     job = saddle.surface_map("six_hump_camel", resolution=64, log_scale=True)
     reports = list(itertools.islice(job, 3))

@@ -148,7 +148,7 @@ def test_run_is_deterministic_for_a_seed() -> None:
 
 
 def test_run_on_glyphs_uses_the_cnn() -> None:
-    cfg = dataclasses.replace(SMALL, dataset="glyphs", depth=3, width=4, n_points=100)
+    cfg = dataclasses.replace(SMALL, model="cnn", dataset="glyphs", blocks=3, channels=4, n_points=100)
     frame = next(gradflow.run(cfg))
     assert frame.plain.weight_grad_norms.shape == (5,)
     assert np.isfinite(frame.residual.heatmap).all()
@@ -167,3 +167,7 @@ def test_config_validation() -> None:
         gradflow.GradFlowConfig(dataset="mnist")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         gradflow.GradFlowConfig(lr=0)
+    with pytest.raises(ValueError, match="cannot train on dataset=glyphs"):
+        gradflow.GradFlowConfig(dataset="glyphs")  # the MLP trains on the 2-D point sets
+    with pytest.raises(ValueError, match="cannot train on dataset=spirals"):
+        gradflow.GradFlowConfig(model="cnn")

@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
-from explorer.lab.flash_attention import attention, attention_steps
+from explorer.lab.flash_attention import attention, attention_steps, params
 from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.flash_attention.step_page import StepView
@@ -30,8 +30,6 @@ from explorer.ui.widgets.viewbar import ViewBar
 if TYPE_CHECKING:
     from explorer.ui.params import ParamPanel
 
-VIEWS = ("sweep", "step")
-VIEW_TITLES = ("1 · Measured: memory, IO and time as N grows", "2 · The online softmax, tile by tile")
 HEADLINES = {
     "sweep": "<b>Memory, not FLOPs.</b> Naive attention stores the N × N scores and probabilities: memory ∝ N², "
     "until it runs out. FlashAttention keeps one tile in on-chip SRAM with a running max and sum: memory ∝ N, and "
@@ -39,61 +37,6 @@ HEADLINES = {
     "step": "<b>The online softmax.</b> Each query tile walks the key tiles once; when a tile raises a row's max m, "
     "ℓ and the output so far are rescaled by exp(m_old − m_new). The result is exactly softmax(QKᵀ/√d)V.",
 }
-N_CHOICES = ("auto", *(str(2**k) for k in range(8, 18)))  # 256 … 128k
-BH_CHOICES = ("auto", *(str(2**k) for k in range(7)))  # 1 … 64
-SWEEP_KEYS = {"device", "dtype", "d", "batch_heads", "max_n", "mode", "tiled_max_n", *attention.METHODS}
-STEP_KEYS = {"example_n", "example_d", "block_m", "block_n"}
-# auto: small enough that the CPU sweep takes seconds, large enough that naive runs out on an 80 GB GPU
-AUTO = {"cpu": {"dtype": "float32", "batch_heads": 1, "max_n": 4096},
-        "cuda": {"dtype": "float16", "batch_heads": 8, "max_n": 65536}}  # fmt: skip
-
-
-def _sweep_params() -> list[Param]:
-    group = "Sweep (Measure again to apply)"
-    return [
-        Param("device", "device", "choice", "auto", "Where the sweep runs; auto follows the Device menu",
-              choices=("auto", "cpu", "cuda"), choice_labels=("auto (Device menu)", "CPU", "CUDA"), group=group),
-        Param("dtype", "dtype", "choice", "auto",
-              "Element type of q, k, v; auto: float16 on CUDA, float32 on the CPU. bfloat16 needs CUDA: Triton's "
-              "interpreter computes it wrongly", choices=("auto", "float32", "float16", "bfloat16"), group=group,
-              in_caption=True),
-        Param("d", "head dim d", "int", 64, "Features per head: the Triton kernel takes 16 to 128",
-              bounds=(16, 128), group=group, in_caption=True),
-        Param("batch_heads", "batch · heads", "choice", "auto",
-              "Independent attention problems per call (B·H); auto: 1 on the CPU, 8 on CUDA", choices=BH_CHOICES,
-              group=group),
-        Param("max_n", "largest N", "choice", "auto",
-              "N runs over powers of two from 128 to this; auto: 4k on the CPU, 64k on CUDA (where naive runs out "
-              "of memory)", choices=N_CHOICES, group=group),
-        Param("mode", "pass", "choice", "fwd", "Measure the forward pass, or forward and backward",
-              choices=("fwd", "fwd_bwd"), choice_labels=("forward", "forward + backward"), group=group),
-        Param("tiled_max_n", "torch tiled up to N", "choice", "8192",
-              "The torch tiled version is a Python loop over tiles: past this N it would take minutes",
-              choices=N_CHOICES[1:], group=group),
-        Param("naive", "naive", "bool", True, "softmax(QKᵀ/√d)V as written: stores the N × N matrices",
-              group=group),
-        Param("tiled_torch", "torch tiled", "bool", True, "The online softmax over tiles in plain torch",
-              group=group),
-        Param("flash", "Triton FlashAttention", "bool", True,
-              "The Triton kernel (compiled on CUDA; under Triton's interpreter, N ≤ 256, on the CPU)", group=group),
-        Param("sdpa", "PyTorch SDPA", "bool", True, "torch.nn.functional.scaled_dot_product_attention",
-              group=group),
-    ]  # fmt: skip
-
-
-def _other_params() -> list[Param]:
-    return [
-        Param("sram_kib", "on-chip memory M (KiB)", "int", 192,
-              "SRAM per streaming multiprocessor in the IO model, in KiB of fp16 elements (A100: 192, H100: 228); "
-              "thin lines show M / 4 and 4 M", bounds=(4, 4096), group="IO model", log=True),
-        Param("example_n", "N", "int", 16, "Sequence length of the small example", bounds=(8, 64),
-              group="Step-through"),
-        Param("example_d", "d", "int", 4, "Head dim of the small example", bounds=(1, 64), group="Step-through"),
-        Param("block_m", "query rows per tile B_r", "int", 4, "Rows of Q in one tile", bounds=(2, 16),
-              group="Step-through"),
-        Param("block_n", "keys per tile B_c", "int", 4, "Rows of K and V in one tile", bounds=(2, 16),
-              group="Step-through"),
-    ]  # fmt: skip
 
 
 @register
@@ -107,17 +50,7 @@ class FlashAttentionTab(TopicTab):
 
     @classmethod
     def parameters(cls) -> list[Param]:
-        return [
-            Param("view", "view", "choice", "sweep", "Which of the two pictures is shown", choices=VIEWS,
-                  choice_labels=VIEW_TITLES, in_caption=True),
-            Param("seed", "seed", "int", 0, "Seed of the sweep's random q, k, v and of the example: same seed, "
-                  "same numbers", bounds=(0, 2**31 - 1), in_caption=True),
-            Param("causal", "causal mask", "bool", False,
-                  "Each query sees only keys up to itself: half the FLOPs, and tiles right of the diagonal are "
-                  "skipped", in_caption=True),
-            *_sweep_params(),
-            *_other_params(),
-        ]  # fmt: skip
+        return list(params.PARAMS)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         self._device = "cpu"
@@ -137,7 +70,7 @@ class FlashAttentionTab(TopicTab):
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(self.sweep_view)
         self.stack.addWidget(self.step_view)
-        self.view_bar = ViewBar(VIEWS, VIEW_TITLES, self.stack, self.headline, HEADLINES)
+        self.view_bar = ViewBar(params.VIEWS, params.VIEW_TITLES, self.stack, self.headline, HEADLINES)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
@@ -173,10 +106,7 @@ class FlashAttentionTab(TopicTab):
 
     # --- parameters -> lab ------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory:
-        cfg = attention_steps.StepThroughConfig(
-            n=values["example_n"], d=values["example_d"], block_m=values["block_m"], block_n=values["block_n"],
-            causal=values["causal"], seed=values["seed"],
-        )  # fmt: skip
+        cfg = params.step_config(values)
         start, self._jump_to = self._jump_to, None  # a jump is used once; Reset goes back to step 0
         return lambda: attention_steps.run(cfg, start or 0)
 
@@ -184,37 +114,21 @@ class FlashAttentionTab(TopicTab):
         if key == "view":
             self.view_bar.show_view(value)
             return False
-        if key in SWEEP_KEYS or key in ("seed", "causal"):
+        if key in params.SWEEP_KEYS or key in params.SHARED:
             self.sweep_view.show_note("Sweep settings changed: press <b>Measure again</b> to measure with them.")
-        if key in SWEEP_KEYS or key == "sram_kib":
+        if key in params.SWEEP_KEYS or key == "sram_kib":
             self._draw_io()
-        return key in STEP_KEYS or key in ("seed", "causal")
+        return key in params.STEP_KEYS or key in params.SHARED
 
     def start_jobs(self) -> None:
         self.measure()
-
-    def sweep_config(self, values: dict[str, Any]) -> attention.SweepConfig:
-        """The sweep the parameters ask for, with every "auto" resolved for the device it runs on."""
-        device = self.device if values["device"] == "auto" else values["device"]
-        auto = AUTO[device]
-        dtype = auto["dtype"] if values["dtype"] == "auto" else values["dtype"]
-        heads = auto["batch_heads"] if values["batch_heads"] == "auto" else int(values["batch_heads"])
-        max_n = auto["max_n"] if values["max_n"] == "auto" else int(values["max_n"])
-        methods = tuple(m for m in attention.METHODS if values[m])
-        if not methods:
-            raise ValueError("Choose at least one method to measure.")
-        return attention.SweepConfig(
-            methods=methods, n_values=tuple(2**k for k in range(7, max_n.bit_length())), d=values["d"], dtype=dtype,
-            causal=values["causal"], device=device, heads=heads, mode=values["mode"], seed=values["seed"],
-            max_n_by_method={"tiled_torch": int(values["tiled_max_n"])},
-        )  # fmt: skip
 
     def measure(self) -> None:
         """Start the sweep as a job; refuse at once what cannot work (bf16 where Triton is interpreted)."""
         assert self.jobs is not None
         self._measured_once = True
         try:
-            cfg = self.sweep_config(self.values())
+            cfg = params.sweep_config(self.values(), self.device)
         except ValueError as exc:
             self._refuse(str(exc))
             return
@@ -243,7 +157,7 @@ class FlashAttentionTab(TopicTab):
         values = self.values()
         kib, d = values["sram_kib"], values["d"]
         try:
-            n_values = self.sweep_config(values).n_values
+            n_values = params.sweep_config(values, self.device).n_values
         except ValueError:  # no method chosen: the model still has something to say
             n_values = tuple(2**k for k in range(7, 13))
 

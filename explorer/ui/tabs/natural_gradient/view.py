@@ -15,12 +15,12 @@ import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
+from explorer.lab.natural_gradient import params
 from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.natural_gradient.axes import fix_axis_width
 from explorer.ui.tabs.natural_gradient.cost_page import CostPage
 from explorer.ui.tabs.natural_gradient.invariance_page import InvariancePage
-from explorer.ui.tabs.natural_gradient.params import VIEW_TITLES, VIEWS, natural_gradient_parameters
 from explorer.ui.tabs.natural_gradient.race_page import RacePage
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
@@ -55,7 +55,7 @@ class NaturalGradientTab(TopicTab):
 
     @classmethod
     def parameters(cls) -> list[Param]:
-        return natural_gradient_parameters()
+        return list(params.PARAMS)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,7 +70,7 @@ class NaturalGradientTab(TopicTab):
         self.stack = QtWidgets.QStackedWidget()
         for page in (self.fit_page, self.race_page, self.cost_page):
             self.stack.addWidget(page)
-        self.view_bar = ViewBar(VIEWS, VIEW_TITLES, self.stack, self.headline, HEADLINES)
+        self.view_bar = ViewBar(params.VIEWS, params.VIEW_TITLES, self.stack, self.headline, HEADLINES)
         self._fix_axis_widths(self.styled.theme)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -91,30 +91,10 @@ class NaturalGradientTab(TopicTab):
 
     # --- parameters -> lab ------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory:
-        device, per_frame, seed = self.device, values["steps_per_frame"], values["seed"]
-        race = dict(
-            n_points=values["n_points"], width=values["width"], n_hidden=values["n_hidden"],
-            activation=values["activation"], batch_size=values["batch_size"], sgd_lr=values["sgd_lr"],
-            adam_lr=values["adam_lr"], ng_lr=values["ng_lr"], damping=values["damping"],
-            max_exact_params=values["max_exact_params"], steps_per_frame=per_frame, max_steps=values["race_steps"],
-            seed=seed, device=device,
-        )  # fmt: skip
-        fit = dict(
-            n_samples=values["n_samples"], true_mu=values["true_mu"], true_sigma=values["true_sigma"], seed=seed,
-            mu0=values["mu0"], sigma0=values["sigma0"], lr=values["fit_lr"], n_steps=values["fit_steps"],
-            steps_per_frame=per_frame,
-        )  # fmt: skip
+        from explorer.lab.natural_gradient import natural_gradient_views as views  # torch loads here, not at start-up
 
-        def factory() -> Any:
-            from explorer.lab.natural_gradient import (
-                natural_gradient_views as views,  # torch loads here, not at start-up
-            )
-            from explorer.lab.natural_gradient.fisher_race import RaceConfig
-            from explorer.lab.natural_gradient.gaussian_fit import GaussianFitConfig
-
-            return views.run(views.NaturalGradientConfig(RaceConfig(**race), GaussianFitConfig(**fit)))
-
-        return factory
+        cfg = params.experiment_config(values, self.device)  # a ValueError goes to the page's banner
+        return lambda: views.run(cfg)
 
     def on_param_changed(self, key: str, value: Any) -> bool:
         if key == "view":
@@ -135,16 +115,12 @@ class NaturalGradientTab(TopicTab):
     def measure_cost(self) -> None:
         """Start the cost sweep as a job (progress and Cancel in the page)."""
         values = self.values()
-        budget, max_width = values["cost_budget_s"], values["cost_exact_max_width"]
-        n_hidden, seed = values["cost_n_hidden"], values["seed"]
+        budget = values["cost_budget_s"]
 
         def job() -> Any:
-            from explorer.lab.natural_gradient import fisher_cost
             from explorer.lab.natural_gradient.natural_gradient_views import measure_cost_isolated  # in a child process
 
-            widths = tuple(w for w in fisher_cost.CostConfig().exact_widths if w <= max_width)
-            cfg = fisher_cost.CostConfig(exact_widths=widths, n_hidden=n_hidden, max_sweep_seconds=budget, seed=seed)
-            return measure_cost_isolated(cfg)
+            return measure_cost_isolated(params.cost_config(values))
 
         self.cost_page.measuring(budget)
         assert self.jobs is not None

@@ -1,7 +1,7 @@
 """Saddle points: optimizers racing across 2-D surfaces, their critical points found and classified.
 
 ``TAB`` is all the window needs to list the topic; ``view`` (imported only when the page is built)
-holds :class:`SaddleTab`, and the modules beside it its panels, parameters and readouts.
+holds :class:`SaddleTab`; its parameters are the lab's (``explorer.lab.saddle.params``).
 """
 
 from explorer.ui.topic import TabInfo

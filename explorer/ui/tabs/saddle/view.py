@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
-from explorer.lab.saddle import optim, saddle, surfaces
+from explorer.lab.saddle import optim, params, saddle, surfaces
 from explorer.ui.params import Param
 from explorer.ui.topic import Alias, Table, TopicTab, register
 from explorer.ui.widgets.label import selectable_label
@@ -17,7 +17,6 @@ from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HeatmapPanel, HoverReadout, new_plot
 from explorer.ui.widgets.table import ReadOnlyTable
 
-_DEFAULT_ON = ("gd", "sgd", "momentum", "adam", "newton", "saddle_free_newton", "natural_gradient")
 _MARKERS = {  # kind -> (symbol, fill, edge): readable on any colour map
     "minimum": ("o", "#ffffff", "#000000"),
     "maximum": ("t1", "#000000", "#ffffff"),
@@ -27,59 +26,13 @@ _MARKERS = {  # kind -> (symbol, fill, edge): readable on any colour map
 _NO_FISHER = "Natural gradient needs a model's Fisher information: choose the two-weight network or logistic regression"
 
 
-def _optimizer_params() -> list[Param]:
-    surface = surfaces.get("saddle")
-    params = []
-    for name in optim.NAMES:
-        params.append(
-            Param(name, optim.LABELS[name], "bool", name in _DEFAULT_ON, optim.UPDATE_RULES[name], group="Optimizers")
-        )
-        params.append(
-            Param(
-                f"{name}_lr",
-                "learning rate η",
-                "float",
-                optim.suggested_lr(surface, name),
-                f"Step size of {optim.LABELS[name]}: {optim.UPDATE_RULES[name]}",
-                bounds=(1e-6, 10.0),
-                parent=name,
-                log=True,
-            )
-        )
-    return params
-
-
 @register
 class SaddleTab(TopicTab):
     summary = "Click the surface to choose where every optimizer starts; press Space to race them."
 
     @classmethod
     def parameters(cls) -> list[Param]:
-        titles = tuple(surfaces.get(n).title for n in surfaces.NAMES)
-        start = surfaces.get("saddle").default_start
-        return [
-            Param("surface", "Surface", "choice", "saddle", "The loss f(x, y) the optimizers descend",
-                  choices=surfaces.NAMES, choice_labels=titles, in_caption=True),
-            Param("start_x", "start x", "float", start[0], "Common start point, x (or click the surface)",
-                  bounds=(-10.0, 10.0), in_caption=True),
-            Param("start_y", "start y", "float", start[1], "Common start point, y (or click the surface)",
-                  bounds=(-10.0, 10.0), in_caption=True),
-            Param("steps", "steps", "int", 300, "How many steps each optimizer takes", bounds=(1, 5000),
-                  in_caption=True),
-            Param("steps_per_frame", "steps per frame", "int", 2, "Steps between redraws: higher is faster",
-                  bounds=(1, 100)),
-            Param("seed", "seed", "int", 0, "Seed of the SGD gradient noise: same seed, same run",
-                  bounds=(0, 2**31 - 1)),
-            Param("noise_sigma", "SGD noise σ", "float", 0.1, "Standard deviation of the noise SGD adds to ∇f",
-                  bounds=(0.0, 100.0)),
-            Param("damping", "damping δ", "float", 1e-3,
-                  "Added to |H| and F before solving, so flat or singular curvature stays solvable",
-                  bounds=(1e-8, 100.0), log=True),
-            Param("log_color", "log colour scale", "bool", False, "Colour by log₁₀(f − min f + δ): shows valleys"),
-            Param("resolution", "grid resolution", "int", 400, "Grid points per axis of the heatmap",
-                  bounds=(50, 800)),
-            *_optimizer_params(),
-        ]  # fmt: skip
+        return list(params.PARAMS)
 
     @classmethod
     def aliases(cls) -> dict[str, Alias]:
@@ -170,19 +123,7 @@ class SaddleTab(TopicTab):
         return surfaces.get(self.values()["surface"])
 
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory:
-        surface = surfaces.get(values["surface"])
-        chosen = tuple(n for n in optim.NAMES if values[n] and (n != "natural_gradient" or surface.is_model))
-        cfg = saddle.SaddleConfig(
-            surface=values["surface"],
-            start=(values["start_x"], values["start_y"]),
-            optimizers=chosen,
-            learning_rates={n: values[f"{n}_lr"] for n in chosen},
-            steps=values["steps"],
-            steps_per_frame=values["steps_per_frame"],
-            noise_sigma=values["noise_sigma"],
-            damping=values["damping"],
-            seed=values["seed"],
-        )
+        cfg = params.experiment_config(values)  # a ValueError goes to the page's banner
         return lambda: saddle.run(cfg)
 
     def on_param_changed(self, key: str, value: Any) -> bool:

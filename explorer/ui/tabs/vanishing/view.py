@@ -16,9 +16,9 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
+from explorer.lab.vanishing import params
 from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
-from explorer.ui.tabs.vanishing import params
 from explorer.ui.tabs.vanishing.heatmaps import NETS, ZERO_MARK, LayerHeatmaps, format_norm, layer_ticks
 from explorer.ui.tabs.vanishing.readout import (
     LABELS,
@@ -56,7 +56,7 @@ class VanishingTab(TopicTab):
 
     @classmethod
     def parameters(cls) -> list[Param]:
-        return params.parameters()
+        return list(params.PARAMS)
 
     @classmethod
     def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
@@ -156,23 +156,11 @@ class VanishingTab(TopicTab):
 
     # --- parameters -> lab ------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory:
-        cnn = values["model"] == "cnn"
-        settings = dict(
-            depth=values["blocks"] if cnn else values["depth"], width=values["channels"] if cnn else values["width"],
-            activation=values["activation"], norm=values["norm"], init=values["init"],
-            optimizer=values["optimizer"], lr=values["lr"], batch_size=values["batch_size"],
-            dataset="glyphs" if cnn else ("spirals" if values["dataset"] == "glyphs" else values["dataset"]),
-            n_points=values["n_points"], steps_per_frame=values["steps_per_frame"], window=values["window"],
-            seed=values["seed"], device=self.device,
-        )  # fmt: skip
+        from explorer.lab.vanishing import gradflow  # torch loads here, not at start-up
+
+        cfg = params.experiment_config(values, self.device)  # a ValueError goes to the page's banner
         self._new_run = True
-
-        def factory() -> Any:
-            from explorer.lab.vanishing import gradflow  # torch loads here, not at start-up
-
-            return gradflow.run(gradflow.GradFlowConfig(**settings))
-
-        return factory
+        return lambda: gradflow.run(cfg)
 
     def on_param_changed(self, key: str, value: Any) -> bool:
         assert self.panel is not None
@@ -206,15 +194,12 @@ class VanishingTab(TopicTab):
     def start_sweep(self) -> None:
         """Gradient ratios of fresh MLPs from depth 2 to the deepest, for this activation, norm and init."""
         values = self.values()
-        settings = dict(
-            depths=params.sweep_depths(values["sweep_max_depth"]), activation=values["activation"],
-            norm=values["norm"], init=values["init"], width=values["width"], seed=values["seed"], device=self.device,
-        )  # fmt: skip
+        cfg = params.sweep_config(values, self.device)
 
         def job() -> Any:
             from explorer.lab.vanishing import gradflow
 
-            return gradflow.depth_sweep(gradflow.DepthSweepConfig(**settings))
+            return gradflow.depth_sweep(cfg)
 
         self.sweep.begin(values)
         assert self.jobs is not None
