@@ -181,3 +181,17 @@ def test_export_all_tabs_and_copy_image(qtbot, window, saddle_page, tmp_path):
     window._copy_image()
     clipped = QtWidgets.QApplication.clipboard().image()
     assert clipped.width() == 2 * saddle_page.tab.width()
+
+
+def test_table_marks_follow_the_theme_and_match_their_lines(saddle_page):
+    from PyQt6 import QtCore
+
+    from explorer.ui.theme import Theme
+
+    tab = saddle_page.tab
+    assert tab._table_names
+    for theme in (Theme(presentation=True), Theme()):
+        tab.apply_theme(theme)
+        for row, name in enumerate(tab._table_names):
+            image = tab.table.item(row, 0).data(QtCore.Qt.ItemDataRole.DecorationRole).pixmap(36, 12).toImage()
+            assert image.pixelColor(18, 6).rgb() == theme.color(name).rgb(), (theme, name)

@@ -133,7 +133,7 @@ class RacePage(QtWidgets.QWidget):
                     "builds and solves the P × P Fisher" if method == "exact_ng" else "",
                 ]  # fmt: skip
             self.table.set_row(row, cells)
-            self.table.item(row, 0).setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.theme.color(method))
+            self.table.item(row, 0).setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.swatch(method))
 
     # --- hover ----------------------------------------------------------------------------------
     def describe_step(self, x: float, y: float) -> str | None:

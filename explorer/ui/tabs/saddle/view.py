@@ -11,6 +11,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.saddle import optim, params, saddle, surfaces
 from explorer.ui.params import Param
+from explorer.ui.theme import Theme
 from explorer.ui.topic import Alias, Table, TopicTab, register
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
@@ -57,6 +58,7 @@ class SaddleTab(TopicTab):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
+        self._table_names: list[str] = []  # the optimizers of the outcome table's rows
         self.started = False
         self._step_extent = 0
         self.surface_map: saddle.SurfaceMap | None = None
@@ -253,13 +255,23 @@ class SaddleTab(TopicTab):
     def _build_table(self, names: list[str]) -> None:
         self.table.clearContents()
         self.table.setRowCount(len(names))
+        self._table_names = names
         for row, name in enumerate(names):
             self.table.set_row(row, [""] * 5)
             label = self.table.item(row, 0)
             label.setText(optim.LABELS[name])
-            label.setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.theme.color(name))
             label.setToolTip(optim.UPDATE_RULES[name])
+        self._swatch_table()
         self._fit_table()
+
+    def _swatch_table(self) -> None:
+        """Each row's mark is its optimizer's line in the current theme (restyled with the plots)."""
+        for row, name in enumerate(self._table_names):
+            self.table.item(row, 0).setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.swatch(name))
+
+    def apply_theme(self, theme: Theme) -> None:
+        super().apply_theme(theme)
+        self._swatch_table()
 
     def _fit_table(self) -> None:
         """Every row visible, unless that would take more than 30% of the tab from the plots."""
