@@ -241,22 +241,33 @@ def _sibling(path: Path, part: str, count: int) -> Path:
 
 
 def export_svg(tab: TopicTab, path: Path) -> list[Path]:
-    """One SVG per plot (title, axis labels and legend included); only the focused one while a plot is."""
+    """``path``: the whole figure as the tab shows it (plots, tables, legends; no controls), and beside it
+    one SVG per plot (``<stem>-<plot>.svg``, title, axis labels and legend included). While a plot is
+    focused, ``path`` is that plot alone."""
     plots = tab.exported_plots()
     if not plots:
         raise ExportError(f"the {tab.title} tab has no plot to export as SVG")
-    for key in plots:
-        check_writable(_sibling(path, key, len(plots)))
+    focus = tab.plot_focus
+    focused = focus is not None and focus.plot is not None
+    beside = {} if focused else {key: _sibling(path, key, 2) for key in plots}
+    for target in (path, *beside.values()):
+        check_writable(target)
     written: list[Path] = []
-    from explorer.ui.svg import plot_svg  # pyqtgraph's exporters cost 70 ms: not on the start-up path
+    from explorer.ui.svg import plot_svg, widget_svg  # pyqtgraph's exporters cost 70 ms: not at start-up
 
     for scene in {id(plot.scene()): plot.scene() for plot in plots.values() if plot.scene() is not None}.values():
         # a view applies a new range to its items only when it is about to paint; an SVG is written from
         # the transforms as they stand, so data drawn since the last paint would sit off its axes
         scene.prepareForPaint()
     with removed_on_failure(written):
+        if focused:
+            written.append(write_atomic(path, plot_svg(_with_legend(next(iter(plots.values()))))))
+            return written
+        with chrome_hidden(tab):
+            tab.grab()  # axes size themselves to their tick text on the first paint
+            written.append(write_atomic(path, widget_svg(tab, tab.caption())))
         for key, plot in plots.items():
-            written.append(write_atomic(_sibling(path, key, len(plots)), plot_svg(_with_legend(plot))))
+            written.append(write_atomic(beside[key], plot_svg(_with_legend(plot))))
     return written
 
 

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
+import types
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +194,7 @@ def test_a_plot_with_its_legend_below_is_exported_with_that_legend(qtbot, tmp_pa
 
     class OnePlot:
         title = "test"
+        plot_focus = types.SimpleNamespace(plot=panel.plot)  # focused: the file is that plot alone
 
         def exported_plots(self):
             return {"loss": panel.plot}  # the inner plot, as a tab might list it

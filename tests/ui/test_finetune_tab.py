@@ -111,7 +111,7 @@ def test_exports_png_svg_csv_json(qtbot, window, page, tmp_path):
     image = QtGui.QImage(str(png))
     assert image.width() == 2 * tab.width()
     svgs = {p.name for p in window.export_to(tmp_path / "ft.svg")}
-    assert svgs == {f"ft-{key}.svg" for key in tab.plots()} and len(svgs) == 7
+    assert svgs == {"ft.svg", *(f"ft-{key}.svg" for key in tab.plots())} and len(svgs) == 8
     sweep_svg = (tmp_path / "ft-k_sweep.svg").read_text()
     assert "from scratch" in sweep_svg and "ms per step" in sweep_svg
     csvs = {p.name for p in window.export_to(tmp_path / "ft.csv")}

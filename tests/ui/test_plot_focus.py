@@ -35,7 +35,10 @@ def test_a_double_clicked_plot_takes_the_tab_and_esc_puts_it_back(qtbot, window,
     assert not tab.plot_focus.active and not tab.plot_focus.view.isVisible()
     assert plot.parentItem() is home and home.items[plot] == cells
     qtbot.waitUntil(lambda: abs(plot.size().width() - before.width()) < 2)
-    assert len(window.export_to(tmp_path / "all.svg")) == len(tab.plots())
+    written = window.export_to(tmp_path / "all.svg")  # the whole tab, and each plot beside it
+    assert {p.name for p in written} == {"all.svg", *(f"all-{key}.svg" for key in tab.plots())}
+    whole = (tmp_path / "all.svg").read_text()
+    assert "code built for" in whole and "x₁" in whole  # the plots' text, beyond the one focused before
 
 
 def test_a_double_click_on_the_focused_plot_returns_it(qtbot, window):

@@ -173,7 +173,10 @@ def test_exports_png_svg_csv_json(qtbot, window, page, tmp_path):
     pixels = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
     assert pixels.std() > 20  # not blank
     svgs = {p.name for p in window.export_to(tmp_path / "v.svg")}
-    assert svgs == {f"v-{k}.svg" for k in ("figure", "heatmaps", "layers", "loss", "accuracy", "depth_sweep")}
+    assert svgs == {
+        "v.svg",
+        *(f"v-{k}.svg" for k in ("figure", "heatmaps", "layers", "loss", "accuracy", "depth_sweep")),
+    }
     assert "training step" in (tmp_path / "v-heatmaps.svg").read_text()
     assert "residual (ResNet)" in (tmp_path / "v-loss.svg").read_text()  # its legend
     csvs = {p.name for p in window.export_to(tmp_path / "v.csv")}
