@@ -86,7 +86,7 @@ def test_exports_png_svg_csv_json(qtbot, window, saddle_page, tmp_path):
     assert pixels.std() > 20  # not blank
     svgs = window.export_to(tmp_path / "saddle.svg")
     assert sorted(p.name for p in svgs) == [
-        "saddle-figure.svg", "saddle-grad_norm.svg", "saddle-loss.svg", "saddle-surface.svg"
+        "saddle-figure.svg", "saddle-grad_norm.svg", "saddle-loss.svg", "saddle-surface.svg", "saddle.svg"
     ]  # fmt: skip
     loss_svg = (tmp_path / "saddle-loss.svg").read_text()
     assert "<svg" in loss_svg and "step" in loss_svg  # axis label
