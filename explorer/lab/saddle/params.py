@@ -42,7 +42,14 @@ def _optimizer_params() -> tuple[Param, ...]:
     return tuple(params)
 
 
+VIEWS = ("surfaces", "network")
+VIEW_LABELS = ("2-D surfaces", "A real network")
+_NETWORK = "A real network"
+
 PARAMS: tuple[Param, ...] = (
+    Param("view", "view", "choice", "surfaces",
+          "2-D surfaces: optimizers racing across a surface with its critical points; a real network: a small "
+          "MLP's plateau and its exact Hessian spectrum", choices=VIEWS, choice_labels=VIEW_LABELS, field=""),
     Param("surface", "Surface", "choice", "saddle", "The loss f(x, y) the optimizers descend",
           choices=surfaces.NAMES, choice_labels=tuple(surfaces.get(n).title for n in surfaces.NAMES),
           in_caption=True),
@@ -67,12 +74,40 @@ PARAMS: tuple[Param, ...] = (
     Param("resolution", "grid resolution", "int", 400, "Grid points per axis of the heatmap",
           bounds=(50, 800), field=""),
     *_optimizer_params(),
+    Param("plateau_hidden", "hidden units", "int", 8, "Units in each of the student's two tanh layers (and the "
+          "teacher's); the Hessian is computed whole, so at most 32", bounds=(1, 32), group=_NETWORK,
+          field="plateau.hidden"),
+    Param("plateau_init", "initial weight scale", "float", 0.01,
+          "Standard deviation of the student's first weights: the nearer zero, the longer the plateau",
+          bounds=(1e-5, 1.0), log=True, group=_NETWORK, field="plateau.init_scale", in_caption=True),
+    Param("plateau_lr", "learning rate η", "float", 0.2, "Step size of full-batch gradient descent",
+          bounds=(1e-4, 5.0), log=True, group=_NETWORK, field="plateau.lr"),
+    Param("plateau_steps", "steps", "int", 600, "Gradient-descent steps", bounds=(10, 50_000), group=_NETWORK,
+          field="plateau.steps"),
+    Param("plateau_points", "training points", "int", 256, "Inputs the teacher labels (4-D, normal)",
+          bounds=(8, 4096), group=_NETWORK, field="plateau.n_points"),
+    Param("plateau_curvature_every", "spectrum every", "int", 10,
+          "Steps between two exact Hessian spectra (each costs one Hessian of all the weights)",
+          bounds=(1, 1000), group=_NETWORK, field="plateau.curvature_every"),
+    Param("plateau_steps_per_frame", "steps per frame", "int", 5, "Steps between redraws: higher is faster",
+          bounds=(1, 200), group=_NETWORK, field="plateau.steps_per_frame"),
+    Param("plateau_seed", "seed", "int", 0, "Seed of the inputs, the teacher and the student's start",
+          bounds=(0, 2**31 - 1), group=_NETWORK, field="plateau.seed"),
 )  # fmt: skip
 
 
 def configs() -> dict[str, Any]:
-    """The config each scope of :data:`PARAMS` fills, at the lab's own defaults."""
-    return {"": SaddleConfig()}
+    """The config each scope of :data:`PARAMS` fills, at the lab's own defaults (torch loads here)."""
+    from explorer.lab.saddle.plateau import PlateauConfig
+
+    return {"": SaddleConfig(), "plateau": PlateauConfig()}
+
+
+def plateau_config(values: dict[str, Any]) -> Any:
+    """The real network's run these values ask for."""
+    from explorer.lab.saddle.plateau import PlateauConfig
+
+    return config_from(PlateauConfig, PARAMS, values, scope="plateau")
 
 
 def experiment_config(values: dict[str, Any]) -> SaddleConfig:

@@ -105,3 +105,13 @@ def test_run_sync_stops_exactly_where_asked_and_reports_the_end() -> None:
     assert frame.step == 10 and failure is None and error is None
     frame, failure, _ = run_sync(lambda: saddle.run(cfg), 500)  # past the end: the last frame
     assert frame.step == 20 and failure is None
+
+
+def test_the_real_networks_plateau_does_not_depend_on_the_split() -> None:
+    from explorer.lab.saddle import plateau
+
+    cfg = plateau.PlateauConfig(steps=80, curvature_every=7, steps_per_frame=10)
+    even, uneven = _both(lambda: plateau.run(cfg), 53)
+    np.testing.assert_array_equal(even.losses, uneven.losses)
+    np.testing.assert_array_equal(even.lambda_min, uneven.lambda_min)
+    np.testing.assert_array_equal(even.spectrum, uneven.spectrum)

@@ -10,19 +10,28 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.saddle import optim, params, saddle, surfaces
-from explorer.ui.params import Param
+from explorer.ui.params import Param, ParamPanel
+from explorer.ui.runner import JobRunner
+from explorer.ui.tabs.saddle.network_page import HEADLINE as NETWORK_HEADLINE
+from explorer.ui.tabs.saddle.network_page import NetworkPage
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Alias, Table, TopicTab, register
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.plots import GrowOnlyRange, HeatmapPanel, HoverReadout, new_plot
 from explorer.ui.widgets.table import ReadOnlyTable
+from explorer.ui.widgets.viewbar import ViewBar
 
 _MARKERS = {  # kind -> (symbol, fill, edge): readable on any colour map
     "minimum": ("o", "#ffffff", "#000000"),
     "maximum": ("t1", "#000000", "#ffffff"),
     "saddle": ("x", "#ff2d2d", "#ffffff"),
     "degenerate": ("d", "#ff9f1c", "#000000"),
+}
+_HEADLINES = {
+    "surfaces": "Optimizers race across a 2-D loss surface with its critical points marked: near a saddle the "
+    "gradient is small and first-order methods crawl, Newton is drawn in, saddle-free Newton escapes.",
+    "network": NETWORK_HEADLINE,
 }
 _NO_FISHER = "Natural gradient needs a model's Fisher information: choose the two-weight network or logistic regression"
 
@@ -114,21 +123,56 @@ class SaddleTab(TopicTab):
         self.hover = selectable_label("Hover over the surface to read f; click to set the start point.", wrap=False)
         self.readout = HoverReadout(self.surface_plot, self._describe_point, self.hover)
         self.table = ReadOnlyTable(["Optimizer", "η", "What happened", "f now", "|∇f| now"], stretch=2)
+        surfaces_page = QtWidgets.QWidget()
+        page_layout = QtWidgets.QVBoxLayout(surfaces_page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(self.view, 3)
+        page_layout.addWidget(self.table)
+        self.network_page = NetworkPage(styled)
+        self.network_readouts = self.network_page.readouts(self.hover)
+        self.pages = QtWidgets.QStackedWidget()  # one page per view, in the order of params.VIEWS
+        self.pages.addWidget(surfaces_page)
+        self.pages.addWidget(self.network_page)
+        self.headline = selectable_label()
+        self.view_bar = ViewBar(params.VIEWS, params.VIEW_LABELS, self.pages, self.headline, _HEADLINES)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view, 3)
+        layout.setSpacing(3)
+        layout.addWidget(self.view_bar)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.hover)
-        layout.addWidget(self.table)
+        self.view_bar.show_view("surfaces")
+
+    def attach(self, panel: ParamPanel, jobs: JobRunner) -> None:
+        super().attach(panel, jobs)
+        self.view_bar.attach(panel)
+
+    @property
+    def network(self) -> bool:
+        """The real-network view is chosen: its experiment runs, its plots export."""
+        return self.panel is not None and self.values()["view"] == "network"
 
     # --- parameters -> lab ------------------------------------------------------------------
     def _surface(self) -> surfaces.Surface:
         return surfaces.get(self.values()["surface"])
 
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory:
-        cfg = params.experiment_config(values)  # a ValueError goes to the page's banner
+        if values["view"] == "network":
+            network = params.plateau_config(values)  # a ValueError goes to the page's banner
+            from explorer.lab.saddle import plateau  # torch loads here, when the view is first chosen
+
+            self.network_page.clear()
+            return lambda: plateau.run(network)
+        cfg = params.experiment_config(values)
         return lambda: saddle.run(cfg)
 
     def on_param_changed(self, key: str, value: Any) -> bool:
+        if key == "view":
+            self.view_bar.show_view(value)
+            return True  # the other view's experiment
+        if key.startswith("plateau_"):
+            return self.network
         if key == "surface":
             surface = surfaces.get(value)
             assert self.panel is not None
@@ -185,7 +229,10 @@ class SaddleTab(TopicTab):
         if self.frame is not None:
             self.show_frame(self.frame)
 
-    def show_frame(self, frame: saddle.SaddleFrame) -> None:
+    def show_frame(self, frame: Any) -> None:
+        if not isinstance(frame, saddle.SaddleFrame):  # the real network's
+            self.network_page.show(frame)
+            return
         self.frame = frame
         self._sync_legend(list(frame.paths))
         values = self.values()
@@ -271,6 +318,7 @@ class SaddleTab(TopicTab):
 
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
+        self.network_page.restyle()
         self._swatch_table()
 
     def _fit_table(self) -> None:
@@ -307,7 +355,9 @@ class SaddleTab(TopicTab):
 
     # --- export -------------------------------------------------------------------------------
     def plots(self) -> dict[str, pg.GraphicsItem]:
-        """Each plot alone (axes labelled), and the whole figure with its legend."""
+        """Each plot alone (axes labelled), and the whole figure with its legend, of the view shown."""
+        if self.network:
+            return self.network_page.plots()
         return {
             "figure": self.view.ci,
             "surface": self.surface_plot,
@@ -320,6 +370,8 @@ class SaddleTab(TopicTab):
         self._fit_table()
 
     def tables(self) -> dict[str, Table]:
+        if self.network:
+            return self.network_page.tables()
         tables: dict[str, Table] = {}
         if self.frame is not None:
             frame = self.frame
