@@ -17,7 +17,7 @@ def test_the_network_view_trains_and_draws_the_spectrum(qtbot, window, one_threa
     qtbot.waitUntil(lambda: page.runner.state == "finished", timeout=120000)
     frame = tab.network_page.frame
     assert frame.step == 120 and len(frame.spectrum) == frame.n_params
-    x, y = tab.network_page.lambda_min.getData()
+    _, y = tab.network_page.lambda_min.getData()
     np.testing.assert_array_equal(y, frame.lambda_min)
     assert "λ_min" in tab.network_page.status.text() and "121 weights" in tab.network_page.status.text()
     assert "λ =" in tab.network_page._eigenvalue(0.0)

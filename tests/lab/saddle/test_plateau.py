@@ -77,5 +77,5 @@ def test_configs_refuse_what_they_cannot_run(bad) -> None:
 
 
 def test_a_diverging_rate_stops_with_the_step() -> None:
-    frame, failure, _ = run_sync(lambda: plateau.run(plateau.PlateauConfig(lr=5.0, init_scale=1.0, steps=400)), 400)
+    _, failure, _ = run_sync(lambda: plateau.run(plateau.PlateauConfig(lr=5.0, init_scale=1.0, steps=400)), 400)
     assert failure is not None and "step" in failure
