@@ -1,13 +1,12 @@
 """The residual tab's loss landscapes: plain and residual side by side on one colour scale, and in 3D.
 
 Heatmap and contours of log10 loss on the (α, β) plane (Li et al. 2018), drawn from a
-``LandscapePair`` as its grid fills in, coarse to fine. The 3D surface uses pyqtgraph.opengl, which
-needs PyOpenGL; without it the tab says so instead.
+``LandscapePair`` as its grid fills in, coarse to fine. The 3D surface uses pyqtgraph.opengl (PyOpenGL);
+where no OpenGL context can be made, the tab says why instead.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,12 +23,6 @@ if TYPE_CHECKING:
     from explorer.lab.residual.residual_landscape import LandscapePair
 
 COLORMAP = "viridis"
-NO_GL_TEXT = "3D view needs PyOpenGL: pip install PyOpenGL"
-
-
-def gl_available() -> bool:
-    """pyqtgraph.opengl imports PyOpenGL, an optional extra the explorer does not depend on."""
-    return importlib.util.find_spec("OpenGL") is not None
 
 
 class LandscapePanels:
@@ -139,7 +132,7 @@ class SurfaceView(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        import pyqtgraph.opengl as gl  # needs PyOpenGL: only built where gl_available()
+        import pyqtgraph.opengl as gl  # needs an OpenGL context: only built where gl_status() says yes
 
         self._gl = gl
         self.view = gl.GLViewWidget()

@@ -17,10 +17,11 @@ from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.residual import params
 from explorer.ui.tabs.residual.boundary_panels import BoundaryPanels
 from explorer.ui.tabs.residual.curvature_page import CurvaturePage, CurvatureViews
-from explorer.ui.tabs.residual.landscape_panels import NO_GL_TEXT, LandscapePanels, SurfaceView, gl_available
+from explorer.ui.tabs.residual.landscape_panels import LandscapePanels, SurfaceView
 from explorer.ui.tabs.residual.training_panels import TrainingPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.gl import gl_status
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.plots import HoverReadout
 from explorer.ui.widgets.viewbar import ViewBar
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from explorer.ui.runner import JobRunner
 
 _LANDSCAPE_HINT = "Landscape: when training ends,\nor press “Landscape of the current nets”"
-_NO_LANDSCAPE = "No landscape yet." + ("" if gl_available() else f" {NO_GL_TEXT}")
+_NO_LANDSCAPE = "No landscape yet."
 #: what each view shows, over its plots
 _HEADLINES = {
     "training": "Training loss of every net, each residual block's correction ‖F(x)‖ / ‖x‖, and the shown depth's "
@@ -90,12 +91,8 @@ class ResidualTab(TopicTab):
         self.stack = QtWidgets.QStackedWidget()  # page 0: the plots; page 1: the 3D surfaces, once asked for
         self.stack.addWidget(self.view)
         self.surface: SurfaceView | None = None
-        if gl_available():
-            self.surface_button.setToolTip("Both landscapes as 3D surfaces (drag to turn)")
-            self.surface_button.toggled.connect(self._on_surface_toggled)
-        else:
-            self.surface_button.setEnabled(False)
-            self.surface_button.setToolTip(NO_GL_TEXT)
+        self.surface_button.setToolTip("Both landscapes as 3D surfaces (drag to turn)")
+        self.surface_button.toggled.connect(self._on_surface_toggled)
         row = QtWidgets.QHBoxLayout()
         row.setContentsMargins(4, 0, 4, 0)
         row.addWidget(self.landscape_button)
@@ -234,15 +231,24 @@ class ResidualTab(TopicTab):
         self.landscapes.show(pair)
         r = len(pair.alphas)
         done = "" if pair.complete else f", {pair.fraction:.0%} evaluated so far"
-        tail = "" if gl_available() else f" {NO_GL_TEXT}"
         self.landscape_info.setText(
             f"Landscape of the {pair.depth}-block nets at step {pair.step} ({r}×{r} grid{done}); loss at θ: "
-            f"plain {pair.center_losses[0]:.3g}, residual {pair.center_losses[1]:.3g} nats.{tail}"
+            f"plain {pair.center_losses[0]:.3g}, residual {pair.center_losses[1]:.3g} nats."
         )
         if self.surface is not None:
             self.surface.show_pair(pair)
 
     def _on_surface_toggled(self, on: bool) -> None:
+        if on:
+            drawable, why = gl_status()  # asked once, of a separate process: no Qt warning in this one
+            if not drawable:
+                self.surface_button.blockSignals(True)
+                self.surface_button.setChecked(False)
+                self.surface_button.blockSignals(False)
+                self.surface_button.setEnabled(False)
+                self.surface_button.setToolTip(why)
+                self.landscape_info.setText(why)
+                return
         if on and self.surface is None:
             self.surface = SurfaceView()
             self.stack.addWidget(self.surface)

@@ -14,6 +14,7 @@ from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.saddle.network_page import HEADLINE as NETWORK_HEADLINE
 from explorer.ui.tabs.saddle.network_page import NetworkPage
+from explorer.ui.tabs.saddle.surface_3d import SurfaceIn3D
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Alias, Table, TopicTab, register
 from explorer.ui.widgets.label import selectable_label
@@ -123,10 +124,12 @@ class SaddleTab(TopicTab):
         self.hover = selectable_label("Hover over the surface to read f; click to set the start point.", wrap=False)
         self.readout = HoverReadout(self.surface_plot, self._describe_point, self.hover)
         self.table = ReadOnlyTable(["Optimizer", "η", "What happened", "f now", "|∇f| now"], stretch=2)
+        self.in_3d = SurfaceIn3D(self.view, styled, self.sig_message.emit)
         surfaces_page = QtWidgets.QWidget()
         page_layout = QtWidgets.QVBoxLayout(surfaces_page)
         page_layout.setContentsMargins(0, 0, 0, 0)
-        page_layout.addWidget(self.view, 3)
+        page_layout.addWidget(self.in_3d.stack, 3)
+        page_layout.addWidget(self.in_3d.button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         page_layout.addWidget(self.table)
         self.network_page = NetworkPage(styled)
         self.network_readouts = self.network_page.readouts(self.hover)
@@ -206,6 +209,7 @@ class SaddleTab(TopicTab):
     # --- drawing ------------------------------------------------------------------------------
     def _on_surface_map(self, surface_map: saddle.SurfaceMap) -> None:
         self.surface_map = surface_map
+        self.in_3d.draw(surface_map, self.frame)
         surface = surfaces.get(surface_map.surface)
         self.surface_plot.setTitle(surface.title)
         self.surface_plot.setLabel("bottom", surface.axis_labels[0])
@@ -264,6 +268,7 @@ class SaddleTab(TopicTab):
             self.loss_range.include(*losses)
         self.grad_range.include(*grads)
         self._fill_table(frame, values)
+        self.in_3d.draw(self.surface_map, frame, surface=False)
 
     def _sync_legend(self, names: list[str]) -> None:
         """The legend lists the optimizers that are running, in display order, and no others."""
