@@ -59,3 +59,27 @@ def test_the_saddle_surface_in_3d_carries_every_path(qtbot, window, saddle_page)
     in_3d.button.setChecked(True)
     assert in_3d.shown and in_3d.stack.currentIndex() == 1
     assert set(in_3d.view.paths) == set(saddle_page.tab.frame.paths)
+
+
+def test_a_path_lies_on_its_pca_surface():
+    import numpy as np
+
+    from explorer.lab.residual.path_pair import NetPath
+    from explorer.ui.tabs.residual.paths_3d import surface_heights
+
+    alphas, betas = np.linspace(-1, 1, 5), np.linspace(-2, 2, 9)
+    grid = 10.0 ** (0.5 * alphas[None, :] - 0.25 * betas[:, None])  # log10 is linear: bilinear is exact
+    net = NetPath(steps=np.zeros(3), coords=np.zeros((3, 2)), explained=np.ones(2), alphas=alphas, betas=betas,
+                  losses=grid, t=np.zeros(0), line_losses=np.zeros(0))  # fmt: skip
+    coords = np.array([[0.3, -1.1], [-0.9, 1.7], [0.0, 0.0]])
+    np.testing.assert_allclose(surface_heights(net, coords), 0.5 * coords[:, 0] - 0.25 * coords[:, 1], atol=1e-12)
+
+
+def test_the_paths_3d_button_says_why_when_there_is_no_opengl(qtbot, window, monkeypatch):
+    from explorer.ui.tabs.residual import paths_3d
+
+    monkeypatch.setattr(paths_3d, "gl_status", lambda: (False, "3D needs OpenGL, which this display does not offer"))
+    page = window.select("residual").tab.curvature_page
+    qtbot.mouseClick(page.in_3d.button, QtCore.Qt.MouseButton.LeftButton)
+    assert not page.in_3d.button.isChecked() and not page.in_3d.button.isEnabled() and not page.in_3d.views
+    assert "does not offer" in page.info.text()

@@ -15,6 +15,7 @@ from PyQt6 import QtWidgets
 
 from explorer.lab.residual.params import shown_depth
 from explorer.ui.tabs.residual.curvature_panels import CurvaturePanels
+from explorer.ui.tabs.residual.paths_3d import PathsIn3D
 from explorer.ui.tabs.residual.trajectory_panels import TrajectoryPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab
@@ -53,14 +54,21 @@ class CurvaturePage(QtWidgets.QWidget):
         )
         self.button.setEnabled(False)
         self.info = QtWidgets.QLabel(HINT, wordWrap=True)
+        self.in_3d = PathsIn3D(self.view, self.info.setText)
         row = QtWidgets.QHBoxLayout()
         row.setContentsMargins(4, 0, 4, 0)
         row.addWidget(self.button)
+        row.addWidget(self.in_3d.button)
         row.addWidget(self.info, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.in_3d.stack, 1)
         layout.addLayout(row)
+
+    def show_paths(self, pair: PathPair) -> None:
+        """The PCA-plane landscapes and paths, in 2-D and (when shown) in 3D."""
+        self.trajectory.show(pair)
+        self.in_3d.show(pair)
 
     def restyle(self, theme: Theme) -> None:
         self.curvature.restyle(theme)
@@ -70,6 +78,7 @@ class CurvaturePage(QtWidgets.QWidget):
         """New nets: the analysis on screen belongs to nets that are gone."""
         self.curvature.clear()
         self.trajectory.clear()
+        self.in_3d.show(None)
         self.info.setText(HINT)
 
 
@@ -130,13 +139,13 @@ class CurvatureViews:
         if isinstance(partial, CurvaturePair):
             self.page.curvature.show(partial)
         else:
-            self.page.trajectory.show(partial)
+            self.page.show_paths(partial)
 
     def _on_done(self, result: TrainedViews) -> None:
         if not self._current(result.curvature.step):
             return
         self.page.curvature.show(result.curvature)
-        self.page.trajectory.show(result.path)
+        self.page.show_paths(result.path)
         c, p = result.curvature, result.path
         self.page.info.setText(
             f"{c.depth}-block nets at step {c.step}: top Hessian eigenvalue plain {c.plain.top:.4g}, residual "
