@@ -63,6 +63,10 @@ def test_view_shows_curvature_over_training_and_the_analysis(qtbot, window, page
     assert pair.complete and pair.step == frame.step and pair.depth == 16
     assert len(curvature.density_curves["residual"].xData) == len(pair.residual.grid)
     assert len(curvature.bars["plain"].opts["x"]) == 16 + 2  # stem, 16 blocks, head
+    named = dict(curvature.blocks.plot.getAxis("bottom")._tickLevels[0])
+    assert named[0] == "stem" and named[17] == "head"  # the ends are named (18 bars: every one is)
+    left, right = curvature.blocks.plot.viewRange()[0]
+    assert left <= -0.8 and right >= 17.8  # room for the end labels: an axis with a grid drops text that runs past
     path = trajectory.pair.plain
     np.testing.assert_array_equal(trajectory.lines["plain"].xData, path.coords[:, 0])
     assert path.steps[-1] == frame.step and trajectory.maps["plain"].image.image.shape == (11, 11)

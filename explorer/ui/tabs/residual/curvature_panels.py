@@ -124,9 +124,13 @@ class CurvaturePanels:
             names = next(n.block_names for n in nets.values() if n.block_names)
             ticks = [(i, block_label(name)) for i, name in enumerate(names)]
             step = max(1, len(ticks) // 12)  # a 56-block net: a label every few blocks
-            shown = [t for t in ticks if t[0] % step == 0 or t[0] == len(ticks) - 1]
+            last = len(ticks) - 1  # "head": always named, so a label just before it would overlap
+            shown = [t for t in ticks if (t[0] % step == 0 and last - t[0] >= max(1, step // 2)) or t[0] == last]
             self.blocks.plot.getAxis("bottom").setTicks([shown, ticks])
-            self.blocks.plot.setXRange(-0.6, len(names) - 0.4, padding=0)
+            # room beside the end bars: an axis with a grid drops a label whose text runs past the plot, and
+            # the ends are "stem" and "head"
+            pad = max(0.8, 0.06 * len(names))
+            self.blocks.plot.setXRange(-pad, len(names) - 1 + pad, padding=0)
             self.blocks.plot.enableAutoRange(axis="y")
         set_title(self.blocks.plot, f"Top eigenvalue of each block's Hessian, {pair.depth} blocks")
 
