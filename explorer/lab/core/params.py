@@ -26,7 +26,7 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 class Param:
     key: str
     label: str
-    kind: str  # "float" | "int" | "bool" | "choice"
+    kind: str  # "float" | "int" | "bool" | "choice" | "text" (a file path, say: any one line)
     default: Any
     tip: str
     bounds: tuple[float, float] | None = None
@@ -61,6 +61,10 @@ class Param:
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise ValueError(f"{self.key} must be true or false, got {value!r}")
+            return value
+        if self.kind == "text":
+            if not isinstance(value, str) or "\n" in value:
+                raise ValueError(f"{self.key} must be one line of text, got {value!r:.40}")
             return value
         if self.kind == "choice":
             if value not in self.choices:
@@ -101,7 +105,7 @@ class Param:
             if text.lower() in _FALSE:
                 return False
             raise ValueError(f"{self.key} must be true or false, got {text!r}")
-        if self.kind == "choice":
+        if self.kind in ("choice", "text"):
             return self.validate(text)
         kind = "a whole number" if self.kind == "int" else "a number"
         if not text.isascii():  # int() reads Arabic-Indic and full-width digits; a shell user did not mean that
@@ -120,6 +124,8 @@ class Param:
             allowed = "{" + ", ".join(self.choices) + "}"
         elif self.bounds is not None:
             allowed = f"[{self.bounds[0]:g}, {self.bounds[1]:g}]"
+        elif self.kind == "text":
+            allowed = "text"
         else:
             allowed = "true|false"
         return f"{self.key:<24} {allowed:<30} default {self.default!s:<10} {self.tip}"

@@ -68,3 +68,13 @@ def test_a_parameter_naming_a_field_the_config_lacks_is_an_error() -> None:
 def test_a_choice_needs_one_value_per_choice() -> None:
     with pytest.raises(ValueError, match="one config value per choice"):
         Param("s", "s", "choice", "a", "", choices=("a", "b"), values=(1,))
+
+
+def test_a_text_parameter_takes_one_line() -> None:
+    path = Param("model", "model file", "text", "", "")
+    assert path.parse("  my_net.py ") == "my_net.py" and path.validate("") == ""
+    with pytest.raises(ValueError, match="one line"):
+        path.validate("a\nb")
+    with pytest.raises(ValueError, match="one line"):
+        path.validate(3)
+    assert "text" in path.describe()
