@@ -27,7 +27,7 @@ TOPICS = sorted(
 
 def test_the_topics_with_forms_have_specs() -> None:
     every_tab = ("residual", "vanishing", "flash_attention", "finetune", "saddle", "natural_gradient", "entropy",
-                 "label_smoothing")  # fmt: skip
+                 "label_smoothing", "your_model")  # fmt: skip
     assert set(TOPICS) == set(every_tab)
 
 
