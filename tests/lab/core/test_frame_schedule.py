@@ -115,3 +115,14 @@ def test_the_real_networks_plateau_does_not_depend_on_the_split() -> None:
     np.testing.assert_array_equal(even.losses, uneven.losses)
     np.testing.assert_array_equal(even.lambda_min, uneven.lambda_min)
     np.testing.assert_array_equal(even.spectrum, uneven.spectrum)
+
+
+def test_your_model_does_not_depend_on_the_split() -> None:
+    from explorer.lab.your_model.experiment import YourModelConfig, run
+
+    cfg = YourModelConfig(steps=60, curvature_every=20, steps_per_frame=10)
+    even, uneven = _both(lambda: run(cfg), 47)
+    np.testing.assert_array_equal(even.losses, uneven.losses)
+    np.testing.assert_array_equal(even.grad_norms, uneven.grad_norms)
+    np.testing.assert_array_equal(even.val_losses, uneven.val_losses)
+    np.testing.assert_array_equal(even.top_eigenvalues, uneven.top_eigenvalues)
