@@ -3,9 +3,10 @@
     python main.py                                   # the window
     python main.py --tab saddle --set optimizer=adam --set lr=0.05 --steps 200 --export out.png
     python main.py --export-all figures/             # every tab: PNG, SVG, CSV and JSON
+    python main.py --model my_net.py --weights my_net.pt  # the "Your model" tab on your own network
 
-Every mistake (unknown tab or key, a value out of bounds, an unwritable path, no display) is one
-line on stderr and exit status 2 (1 for no display), before anything is written.
+Every mistake (unknown tab or key, a value out of bounds, an unwritable path, a model file that does not
+load, no display) is one line on stderr and exit status 2 (1 for no display), before anything is written.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="loss-explorer", description="Watch small models train; export what you see.")
     parser.add_argument("--tab", help="topic to show or export (see --list-tabs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="set a parameter")
+    parser.add_argument("--model", metavar="FILE.py",
+                        help="the Your model tab on this Python file with model() and data() (--set model_path=FILE); "
+                        "loading runs its code, as python would")  # fmt: skip
+    parser.add_argument("--weights", metavar="FILE.pt",
+                        help="with --model: start from this torch.save'd state dict (--set weights=FILE)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=200, help="steps to run before exporting (default 200)")
     parser.add_argument("--export", type=Path, metavar="FILE", help="headless: export .png, .svg, .csv or .json")
     parser.add_argument("--export-all", type=Path, metavar="DIR", help="headless: export every tab into DIR")
@@ -149,6 +155,26 @@ def parse_assignments(tab_cls: Any, texts: list[str], values: dict[str, Any]) ->
     return sorted(final.items(), key=lambda pair: order.get(pair[0], len(order)))
 
 
+#: the tab --model and --weights open, and the parameters they set
+MODEL_TAB, MODEL_FLAGS = "your_model", (("model", "model_path"), ("weights", "weights"))
+
+
+def _model_flags(args: argparse.Namespace) -> None:
+    """``--model`` and ``--weights`` as the ``--set`` assignments they stand for (before the user's own
+    ``--set``, so those win), on the tab they belong to (chosen by them when ``--tab`` is not given)."""
+    given = [(flag, key, getattr(args, flag)) for flag, key in MODEL_FLAGS if getattr(args, flag) is not None]
+    if not given:
+        return
+    if args.tab is None:
+        args.tab = MODEL_TAB
+    elif args.tab != MODEL_TAB:
+        raise UsageError(f"--{given[0][0]} is for --tab {MODEL_TAB}, not --tab {args.tab}")
+    for flag, _, value in given:
+        if not value.strip():
+            raise UsageError(f"--{flag} needs a file name")
+    args.set = [f"{key}={value}" for _, key, value in given] + list(args.set)
+
+
 def _check_targets(args: argparse.Namespace) -> None:
     """Every file an export will write, checked by trying (``os.access`` says yes to root everywhere)."""
     from explorer.ui.export import SUFFIXES, ExportError, check_writable
@@ -224,6 +250,7 @@ def run() -> NoReturn:
 def _main(args: argparse.Namespace) -> int:
     headless = args.export is not None or args.export_all is not None
     width, height = _size(args.size)
+    _model_flags(args)
     _check_targets(args)
     if headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -14,9 +14,10 @@ from PyQt6 import QtCore, QtWidgets
 from explorer.lab.core.protocol import ExperimentFactory, run_sync
 from explorer.ui.params import ParamPanel
 from explorer.ui.runner import ExperimentRunner, JobRunner
-from explorer.ui.theme import Theme
+from explorer.ui.theme import Theme, style_parameter_tree
 from explorer.ui.topic import TopicTab
-from explorer.ui.widgets.focus import PlotFocus, auto_ranges, restore_auto_ranges
+from explorer.ui.widgets.fit import floor_figures
+from explorer.ui.widgets.focus import AutoRanges, PlotFocus
 from explorer.ui.widgets.panels import Banner, JobProgress, NotePanel, RunControls, bold
 
 NOTES_DIR = Path(__file__).resolve().parents[2] / "resources" / "notes"
@@ -30,6 +31,15 @@ def read_note(name: str) -> str:
         return f"*The note for this topic ({path.name}) could not be read.*"
 
 
+class _SidePanel(QtWidgets.QWidget):
+    """The side panel: at least 300 px, and as wide as the parameter form needs to show every name and
+    value whole (the form says how wide at the fonts in use; a splitter never squeezes it below that)."""
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        hint = super().minimumSizeHint()
+        return QtCore.QSize(max(300, hint.width()), hint.height())
+
+
 class TopicPage(QtWidgets.QWidget):
     sig_status = QtCore.pyqtSignal(str)
     sig_side_toggled = QtCore.pyqtSignal(bool)  # the user folded (False) or unfolded (True) the side panel
@@ -38,7 +48,9 @@ class TopicPage(QtWidgets.QWidget):
         super().__init__(parent)
         self.tab = tab_cls()
         self.tab.plot_focus = PlotFocus(self.tab)  # double-click a plot: it takes the whole tab; Esc: back
-        self._auto_ranges = auto_ranges(self.tab)  # what Reset gives back after a user's pan or zoom
+        self.auto_ranges = AutoRanges(self.tab)  # what Reset gives back after a user's pan or zoom
+        # every plot keeps a readable data area: a figure too tall for the page makes the page scroll
+        self._floors = floor_figures(self.tab, skip=[self.tab.plot_focus.view])
         self.params = ParamPanel(tab_cls.parameters())
         self.runner = ExperimentRunner(self)
         self.jobs = JobRunner(self)
@@ -64,7 +76,7 @@ class TopicPage(QtWidgets.QWidget):
 
         self.controls = RunControls()
         self.note = NotePanel(read_note(tab_cls.name))
-        title = bold(QtWidgets.QLabel(tab_cls.title))
+        self.title_label = title = bold(QtWidgets.QLabel(tab_cls.title))
         summary = QtWidgets.QLabel(tab_cls.summary, wordWrap=True)
         # the side panel folds to a thin strip, so the plots get the screen (a projector's 1366 px)
         self.fold_button = QtWidgets.QToolButton(arrowType=QtCore.Qt.ArrowType.RightArrow, autoRaise=True)
@@ -73,7 +85,7 @@ class TopicPage(QtWidgets.QWidget):
         title_row = QtWidgets.QHBoxLayout()
         title_row.addWidget(title, 1)
         title_row.addWidget(self.fold_button)
-        side = QtWidgets.QWidget()
+        side = _SidePanel()
         self.side = side
         side_layout = QtWidgets.QVBoxLayout(side)
         side_layout.setContentsMargins(6, 4, 6, 4)
@@ -86,7 +98,6 @@ class TopicPage(QtWidgets.QWidget):
         side_split.setStretchFactor(0, 3)
         side_split.setStretchFactor(1, 2)
         side_layout.addWidget(side_split, 1)
-        side.setMinimumWidth(300)
 
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -94,6 +105,10 @@ class TopicPage(QtWidgets.QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         split.setSizes([1200, 340])
+        # the side panel's width as first set is clamped to its form's width at the fonts of the time: a
+        # theme change sets it again (see apply_theme), unless the user has dragged the divider since
+        self.split, self._side_dragged = split, False
+        split.splitterMoved.connect(lambda *_: setattr(self, "_side_dragged", True))
         self.side_strip = QtWidgets.QToolButton(arrowType=QtCore.Qt.ArrowType.LeftArrow, autoRaise=True)
         self.side_strip.setToolTip("Show the parameters, run controls and note (F9)")
         self.side_strip.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Expanding)
@@ -139,7 +154,7 @@ class TopicPage(QtWidgets.QWidget):
     def reset(self) -> None:
         """Restart the experiment from the same seed (same initialization); keep playing if it was."""
         self.banner.hide()
-        restore_auto_ranges(self._auto_ranges)
+        self.auto_ranges.restore()
         factory = self._experiment()
         if factory is None or self.headless or not self._started:
             return
@@ -233,5 +248,13 @@ class TopicPage(QtWidgets.QWidget):
             self.params.set_value(key, value)
 
     def apply_theme(self, theme: Theme) -> None:
+        """The tab, and the side panel's fonts that do not follow the application's by themselves."""
+        bold(self.title_label)
+        style_parameter_tree(self.params.tree)
+        self.params.refit()  # now, not after the font-change events: a side panel unfolded next takes its width
+        if not self._side_dragged:
+            self.split.setSizes([1200, 340])  # as a page built in this theme: clamped to the form's width now
+        self.note.restyle()
         self.tab.apply_theme(theme)
+        self.tab.theme_applied()
         self.tab.setMinimumHeight(int(self.tab.minimum_height * theme.font_scale))

@@ -2,6 +2,11 @@
 
 The specs themselves live in the lab (``explorer.lab.core.params``), next to the configs they fill;
 the form checks each typed value against its spec and marks it instead of clamping.
+
+The form never cuts a name or a value and never scrolls sideways: it asks the side panel for the width
+its names and fields need at the fonts in use (:meth:`ParamPanel.minimumSizeHint`), and a choice with
+long labels (a view's "1 · Measured: memory, IO and time as N grows") takes the row under its name, the
+whole width of the form, rather than widening the value column for every field.
 """
 
 from __future__ import annotations
@@ -9,12 +14,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 from pyqtgraph.parametertree import Parameter, ParameterTree
+from pyqtgraph.parametertree.parameterTypes import ListParameterItem
 
 from explorer.lab.core.params import Param, defaults, float_step
 
 __all__ = ["Param", "ParamPanel", "defaults", "tree_options"]
+
+#: a choice whose longest label has more characters than this gets the row under its name
+WIDE_CHOICE = 24
+#: room around a name in its column (the item's text margins), in pixels
+_NAME_MARGIN = 10
+#: the field's row: the field, the layout's spacing and pyqtgraph's 20-pixel reset button
+_RESET_BUTTON = 2 + 20
+
+
+class _WideChoiceItem(ListParameterItem):
+    """A choice with long labels: its field takes the row under its name, as wide as the form."""
+
+    def makeWidget(self) -> QtWidgets.QWidget:
+        widget = super().makeWidget()
+        self.asSubItem = True  # read by WidgetParameterItem right after makeWidget
+        self.hideWidget = False  # the field itself, always: a label in the name's row would be cut
+        return widget
+
+    def treeWidgetChanged(self) -> None:
+        super().treeWidgetChanged()
+        self.setExpanded(True)  # the field's row shows
+
+
+def _is_wide(param: Param) -> bool:
+    labels = param.choice_labels or param.choices or ()
+    return param.kind == "choice" and max((len(str(label)) for label in labels), default=0) > WIDE_CHOICE
 
 
 def tree_options(param: Param) -> dict[str, Any]:
@@ -24,6 +56,8 @@ def tree_options(param: Param) -> dict[str, Any]:
         opts.update(type="list", limits=dict(zip(labels, param.choices, strict=True)))
     elif param.kind == "bool":
         opts.update(type="bool")
+    elif param.kind == "text":
+        opts.update(type="str")
     else:
         # no limits in the spin box: it would clamp a typed -5 to the bound without a word; the panel
         # checks the bounds instead and marks the field (see ParamPanel._on_value_changed)
@@ -47,6 +81,8 @@ class ParamPanel(QtWidgets.QWidget):
         groups: dict[str, Parameter] = {}
         for p in params:
             node = Parameter.create(**tree_options(p))
+            if _is_wide(p):
+                node.itemClass = _WideChoiceItem
             if p.parent is not None:
                 container = self._params[p.parent]
             elif p.group is not None:
@@ -62,6 +98,13 @@ class ParamPanel(QtWidgets.QWidget):
         self.tree = ParameterTree(showHeader=False)
         self.tree.setParameters(root, showTop=False)
         self.tree.setVerticalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # the names' column is as wide as the longest name (see refit); the fields take the rest
+        self.tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Fixed)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.installEventFilter(self)
+        for editor in self._editors():
+            if isinstance(editor, QtWidgets.QComboBox):
+                editor.setMaximumHeight(16777215)  # pyqtgraph's 20 px cut presentation-size text
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
@@ -74,6 +117,7 @@ class ParamPanel(QtWidgets.QWidget):
         layout.addWidget(self.problem)
         self._apply_tips()
         self._tie_event_proxies()
+        self.refit()
 
     def _tie_event_proxies(self) -> None:
         """Parent each editor's pyqtgraph ``EventProxy`` to its editor, so both go together.
@@ -87,6 +131,72 @@ class ParamPanel(QtWidgets.QWidget):
                 proxy, widget = getattr(item, "eventProxy", None), getattr(item, "widget", None)
                 if isinstance(proxy, QtCore.QObject) and isinstance(widget, QtWidgets.QWidget):
                     proxy.setParent(widget)
+
+    # --- width: no name or value cut, no sideways scrolling ---------------------------------------
+    def _items(self) -> list[QtWidgets.QTreeWidgetItem]:
+        return [item for node in self._params.values() for item in node.items]
+
+    def _editors(self) -> list[QtWidgets.QWidget]:
+        return [item.widget for item in self._items() if isinstance(getattr(item, "widget", None), QtWidgets.QWidget)]
+
+    def _shown(self) -> list[QtWidgets.QTreeWidgetItem]:
+        """Every row of the tree not hidden by its parameter (collapsed groups' rows count: they open)."""
+        return [item for item in self.tree.listAllItems() if not item.isHidden() and item.treeWidget() is self.tree]
+
+    def _indent(self, item: QtWidgets.QTreeWidgetItem) -> int:
+        """Where ``item``'s text starts in the first column: one indentation per ancestor (the first is the
+        form's own hidden top item: top-level rows are not indented, its children are)."""
+        depth, parent = 0, item.parent()
+        while parent is not None:
+            depth += 1
+            parent = parent.parent()
+        return self.tree.indentation() * depth
+
+    def _name_width(self, item: QtWidgets.QTreeWidgetItem) -> int:
+        return self._indent(item) + QtGui.QFontMetrics(item.font(0)).horizontalAdvance(item.text(0)) + _NAME_MARGIN
+
+    def widths(self) -> tuple[int, int]:
+        """(the names' column, the whole tree) in pixels, for the fonts in use."""
+        names = fields = spanned = 0
+        for item in self._shown():
+            widget, sub = getattr(item, "widget", None), getattr(item, "subItem", None)
+            if item.text(0) and item.isFirstColumnSpanned():  # a group's title runs across both columns
+                spanned = max(spanned, self._name_width(item))
+            elif item.text(0):
+                names = max(names, self._name_width(item))
+            if not isinstance(widget, QtWidgets.QWidget):
+                continue
+            if getattr(item, "asSubItem", False) and sub is not None:
+                spanned = max(spanned, self._indent(sub) + widget.sizeHint().width() + 4)
+                fields = max(fields, _RESET_BUTTON)
+            else:
+                fields = max(fields, widget.sizeHint().width() + _RESET_BUTTON)
+        tree = self.tree
+        chrome = tree.verticalScrollBar().sizeHint().width() + 2 * tree.frameWidth() + 2
+        return names, max(names + fields, spanned) + chrome
+
+    def refit(self) -> None:
+        """Names' column to the longest name, rows to the fonts in use, and the form's width asked again."""
+        names, _ = self.widths()
+        if self.tree.columnWidth(0) != names:
+            self.tree.setColumnWidth(0, names)
+        for item in self._items():  # a field on its own row: pyqtgraph sizes that row once, at the first font
+            widget, sub = getattr(item, "widget", None), getattr(item, "subItem", None)
+            if getattr(item, "asSubItem", False) and sub is not None and isinstance(widget, QtWidgets.QWidget):
+                hint = widget.sizeHint()
+                if sub.sizeHint(0).height() != hint.height():
+                    sub.setSizeHint(0, hint)
+        self.updateGeometry()
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        hint = super().minimumSizeHint()
+        return QtCore.QSize(max(hint.width(), self.widths()[1]), hint.height())
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if watched is self.tree and event.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.Show):
+            # after pyqtgraph and the theme have resized the rows for the new font
+            QtCore.QTimer.singleShot(0, self.refit)
+        return False
 
     def _apply_tips(self) -> None:
         """pyqtgraph puts a tip on the editor only; the name column should explain itself too."""

@@ -55,6 +55,7 @@ SCHEMA: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "last_tab": ("saddle", _text),
     "side_open": (True, _as_bool),
     "export_folder": ("", _path),
+    "model_folder": ("", _path),  # where File > Open model… last found a file
 }
 
 

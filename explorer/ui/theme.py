@@ -113,6 +113,10 @@ def apply_to_application(app: QtWidgets.QApplication, theme: Theme) -> None:
     font = app.font()
     font.setPointSizeF(theme.point_size(BASE_POINT_SIZE))
     app.setFont(font)
+    # Qt posts the change to every widget: deliver it now, so that what restyles next (row heights,
+    # label sizes measured from a widget's font) measures the new font, not the one it replaces
+    for change in (QtCore.QEvent.Type.ApplicationPaletteChange, QtCore.QEvent.Type.ApplicationFontChange):
+        app.sendPostedEvents(None, change.value)
 
 
 def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
@@ -127,6 +131,21 @@ def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
         axis.setLabel(axis.labelText, axis.labelUnits, **label_css)
     # an axis repaints whenever the view does; a pixmap cache turns that into a blit (text is costly)
     axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+#: the tick-text room pyqtgraph gives a new axis before its first paint (``AxisItem.__init__``)
+_NEW_AXIS_TEXT_ROOM = (30, 18)
+
+
+def forget_text_room(axis: pg.AxisItem) -> None:
+    """Let ``axis`` measure its tick text afresh, as a new axis does, after a font change.
+
+    pyqtgraph shrinks an axis only when its text is 10 px narrower than the widest text it has seen, so
+    an axis that grew for presentation fonts stayed wider after them, and the plots beside it shifted.
+    """
+    axis.textWidth, axis.textHeight = _NEW_AXIS_TEXT_ROOM
+    axis.picture = None
+    axis.update()
 
 
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
@@ -150,3 +169,32 @@ def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
     bg.setAlpha(200)
     legend.setBrush(pg.mkBrush(bg))
     legend.setPen(pg.mkPen(theme.muted(120)))
+
+
+def style_parameter_tree(tree: QtWidgets.QTreeWidget, show_top: bool = False) -> None:
+    """Group titles' fonts and every row's height for the application's font now (call after it changed).
+
+    pyqtgraph sizes a parameter tree's rows once, from the font when the tree was built, and on a font
+    change sizes its group titles from that first font again: a tree built in presentation mode kept its
+    large rows and headers in normal mode, one built in normal mode its small ones in presentation mode.
+    Its font-change handler also shows the root group's title, hidden unless ``show_top``: hidden again.
+    """
+    for item in tree.listAllItems():
+        if hasattr(item, "updateDepth"):  # a group: bold, one point larger at the top (pyqtgraph's look)
+            item._initialFontPointSize = QtGui.QFont().pointSize()
+            for column in (0, 1):
+                item.setFont(column, QtGui.QFont())
+            item.updateDepth(item.depth)  # also sizes the title's row
+        elif hasattr(item, "titleChanged"):
+            item.titleChanged()  # the row of the parameter's name
+        editor, default = getattr(item, "widget", None), getattr(item, "defaultBtn", None)
+        if editor is not None and default is not None and not getattr(item, "asSubItem", False):
+            # the row of its editor and reset button, sized as pyqtgraph does (a little compacted)
+            sw, sb = editor.sizeHint(), default.sizeHint()
+            item.setSizeHint(1, QtCore.QSize(sw.width() + sb.width(), int(0.9 * max(sw.height(), sb.height()))))
+    for index in range(tree.topLevelItemCount()):
+        top = tree.topLevelItem(index)
+        if not show_top:  # as pyqtgraph hides it (ParameterTree.addParameters)
+            top.setText(0, "")
+            top.setSizeHint(0, QtCore.QSize(1, 1))
+            top.setSizeHint(1, QtCore.QSize(1, 1))

@@ -24,7 +24,7 @@ from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.focus import PlotFocus
-from explorer.ui.widgets.plots import Styled
+from explorer.ui.widgets.plots import Styled, forget_spot_sizes
 
 #: a CLI shorthand: (help text, function(text, current values) -> [(key, value), ...])
 Alias = tuple[str, Callable[[str, dict[str, Any]], list[tuple[str, Any]]]]
@@ -186,9 +186,37 @@ class TopicTab(QtWidgets.QWidget):
         return self.panel.values()
 
     def apply_theme(self, theme: Theme) -> None:
+        """Restyle for ``theme``: a subclass calls this first, then restyles what ``styled`` does not know."""
         self.styled.restyle(theme)
         for widget in self.findChildren(pg.GraphicsLayoutWidget):
             widget.setBackground(theme.background)
+
+    def theme_applied(self) -> None:
+        """After :meth:`apply_theme` (the page calls it), what leaves no trace of the theme before:
+
+        * every marker is measured at its new size only, so a plot that fits its data takes the range a
+          tab started in this theme would;
+        * a figure's view asks the layouts for no height of its own: a QGraphicsView's size hint is its
+          size now, so the pages holding it (and the stack of a tab's views) kept the taller hints of
+          presentation mode, and the tab outgrew the page after it (a scroll bar, every plot moved);
+        * once the layouts have settled, each figure is fitted to its view again: pyqtgraph widens a
+          figure to its minimum (larger fonts, wider) but never narrows it back.
+        """
+        for view in self.findChildren(pg.GraphicsView):
+            policy = view.sizePolicy()
+            if policy.verticalPolicy() != QtWidgets.QSizePolicy.Policy.Ignored:
+                policy.setVerticalPolicy(QtWidgets.QSizePolicy.Policy.Ignored)
+                view.setSizePolicy(policy)
+            if view.scene() is None:
+                continue
+            for item in view.scene().items():
+                if isinstance(item, pg.ScatterPlotItem):
+                    forget_spot_sizes(item)
+        QtCore.QTimer.singleShot(0, self._refit_figures)
+
+    def _refit_figures(self) -> None:
+        for view in self.findChildren(pg.GraphicsLayoutWidget):
+            view.ci.setGeometry(QtCore.QRectF(0, 0, view.width(), view.height()))
 
 
 def _short(value: Any) -> str:

@@ -219,6 +219,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
+        self._action(file, "Open model…", self._open_model_dialog, "Ctrl+O")
+        file.addSeparator()
         self._action(file, "Export image (PNG, 2x)…", lambda: self._export_dialog(".png"), "Ctrl+E")
         self._action(file, "Export plots (SVG)…", lambda: self._export_dialog(".svg"), "Ctrl+Shift+S")
         self._action(file, "Export data (CSV)…", lambda: self._export_dialog(".csv"))
@@ -386,14 +388,34 @@ class MainWindow(QtWidgets.QMainWindow):
             page.tab, path, caption=self.settings["caption"], step=page.runner.current_step or None
         )
 
-    def _start_folder(self) -> Path:
-        """Where the last export went (the dialogs remember it), else the home folder."""
-        folder = Path(self.settings["export_folder"]) if self.settings["export_folder"] else Path.home()
+    def _start_folder(self, key: str = "export_folder") -> Path:
+        """Where the last export (or opened model: ``key``) went (the dialogs remember it), else the home folder."""
+        folder = Path(self.settings[key]) if self.settings[key] else Path.home()
         return folder if folder.is_dir() else Path.home()
 
-    def _remember_folder(self, folder: Path) -> None:
+    def _remember_folder(self, folder: Path, key: str = "export_folder") -> None:
         with contextlib.suppress(ValueError):
-            self.settings["export_folder"] = str(folder)
+            self.settings[key] = str(folder)
+
+    # --- your model ---------------------------------------------------------------------------
+    def _open_model_dialog(self) -> None:
+        start = str(self._start_folder("model_folder"))
+        name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model", start, "Python files (*.py)")
+        if name:
+            self._remember_folder(Path(name).parent, "model_folder")
+            self.open_model(Path(name))
+
+    def open_model(self, path: Path) -> None:
+        """The "Your model" tab on ``path`` (a file with model() and data()): it loads and starts anew."""
+        if "your_model" not in self.topics:
+            why = BROKEN_TABS.get("your_model", "the tab is not installed")
+            self.statusBar().showMessage(f"Cannot open a model: the Your model tab could not load ({why})", 15000)
+            return
+        page = self.select("your_model")
+        if page.params.value("model_path") == str(path):
+            page.reset()  # the same file again: read it again (it may have been edited)
+        else:
+            page.params.set_value("model_path", str(path))  # the page restarts the experiment on it
 
     def _export_dialog(self, suffix: str) -> None:
         page = self.current_page()
@@ -476,6 +498,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self,
             "Keyboard shortcuts",
             "Space  play / pause\nS  step one frame\nR  reset to the same initialization\n"
+            "Ctrl+O  open a model file (the Your model tab)\n"
             "Ctrl+Shift+R  reset the parameters to their defaults\n"
             "F5  presentation mode\nF9  fold or show the side panel\nCtrl+Shift+N  the note in its own window\n"
             "F11  full screen\nCtrl+D  dark theme\nCtrl+E  export PNG\n"

@@ -34,6 +34,8 @@ def _valid_text(param: Param) -> st.SearchStrategy[str]:
         return st.sampled_from(["true", "false", "yes", "no", "1", "0", "on", "off"])
     if param.kind == "choice":
         return st.sampled_from(param.choices)
+    if param.kind == "text":  # one line (a file name, say): the tab's check may still refuse it, in one line
+        return st.text(max_size=30).filter(lambda text: "\n" not in text)
     assert param.bounds is not None
     lo, hi = param.bounds
     if param.kind == "int":

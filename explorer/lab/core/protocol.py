@@ -97,6 +97,11 @@ class Diverged(RuntimeError):
         self.what = what
 
 
+class InputError(ValueError):
+    """What the user gave (a file of their own code, say) cannot be used: the message is the whole line to
+    show, naming the input and the problem, with no step or exception type in front."""
+
+
 def check_finite(step: int, **values: float) -> None:
     """Raise :class:`Diverged` naming the first value that is NaN or infinite."""
     for name, value in values.items():
@@ -125,6 +130,8 @@ def is_out_of_memory(exc: BaseException) -> bool:
 def describe_failure(exc: BaseException, step: int | None) -> str:
     """One line a person can act on: what happened, at which step, and what to try."""
     at = f" at step {step}" if step is not None else ""
+    if isinstance(exc, InputError):
+        return str(exc)
     if isinstance(exc, Diverged):
         return f"Diverged: {exc.what} at step {exc.step}. Try a smaller learning rate, then Reset."
     if is_out_of_memory(exc):

@@ -65,6 +65,15 @@ def _batch(snapshot: ModelSnapshot, rows: int) -> tuple[torch.Tensor, torch.Tens
     return task.inputs[:rows], task.targets[:rows]
 
 
+def _over_trainable(model: torch.nn.Module, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+    """A flat vector over the trainable parameters (as the path is kept) as {name: tensor} for every
+    parameter: zero along frozen ones, which the path never moved."""
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    split = torch.split(torch.as_tensor(flat), [p.numel() for _, p in trainable])
+    pieces = {n: piece.to(p).view(p.shape) for (n, p), piece in zip(trainable, split, strict=True)}
+    return {n: pieces[n] if n in pieces else torch.zeros_like(p) for n, p in model.named_parameters()}
+
+
 def landscape(snapshot: ModelSnapshot, directions: str = "random", resolution: int = 21, span: float = 1.0,
               seed: int = 0) -> Job[Surface]:  # fmt: skip
     """The loss around the weights of the snapshot, coarse to fine; PCA planes span the whole path."""
@@ -80,7 +89,7 @@ def landscape(snapshot: ModelSnapshot, directions: str = "random", resolution: i
         if len(snapshot.path) < 3:
             raise ValueError("the PCA plane needs at least 3 snapshots of the path: train a few more steps")
         pca = trajectory.pca_directions(list(snapshot.path))
-        d1, d2 = (trajectory.as_directions(model, d) for d in (pca.d1, pca.d2))
+        d1, d2 = (_over_trainable(model, d) for d in (pca.d1, pca.d2))
         path = trajectory.project(list(snapshot.path), pca.d1, pca.d2)
         path_steps, explained = snapshot.path_steps, np.asarray(pca.explained_variance, dtype=float)
         span = 1.15 * float(np.max(np.abs(path))) if np.max(np.abs(path)) > 0 else span

@@ -32,6 +32,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from explorer.lab.core.protocol import InputError
+
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
 #: bytes per parameter while training with Adam in float32: the weight, its gradient, two moments
@@ -39,7 +41,7 @@ TRAINING_BYTES_PER_PARAMETER = 4 * 4
 PROBE_ROWS = 16  # inputs the checks run the model and the loss on before training
 
 
-class UserModelError(ValueError):
+class UserModelError(InputError):
     """One line for the banner (and the command line's stderr): the file, the function, the problem."""
 
 
@@ -121,7 +123,7 @@ def _import(path: Path) -> ModuleType:
             spec.loader.exec_module(module)
     except SyntaxError as exc:
         raise UserModelError(f"{path.name}: line {exc.lineno}: syntax error: {exc.msg}") from None
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a script that parses its arguments on import exits
         raise UserModelError(f"{path.name}: importing it raised {_line(exc)}") from None
     return module
 
@@ -130,7 +132,7 @@ def _call(path: Path, name: str, function: Callable[[], object]) -> object:
     try:
         with _beside(path):
             return function()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise UserModelError(f"{path.name}: {name}() raised {_line(exc)}") from None
 
 
@@ -222,7 +224,7 @@ def load(path: str | Path, weights: str | Path | None = None, device: torch.devi
     """Import the user's file, build the model (torch seeded with ``seed`` first, so the same seed gives the
     same initialization), fetch and check the data and the loss, load ``weights`` if given."""
     path = Path(path).expanduser()
-    if not path.is_file():
+    if not _is_file(path):
         raise UserModelError(f"{path}: no such file")
     module = _import(path)
     functions = {}
@@ -265,8 +267,16 @@ def load(path: str | Path, weights: str | Path | None = None, device: torch.devi
                     classification, tuple(n for n, _ in named), sum(p.numel() for _, p in named))  # fmt: skip
 
 
+def _is_file(path: Path) -> bool:
+    """A regular file at ``path``; False for a name the system refuses (too long, say), not an OSError."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _load_weights(path: Path, model: nn.Module) -> None:
-    if not path.is_file():
+    if not _is_file(path):
         raise UserModelError(f"{path}: no such weights file")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

@@ -69,3 +69,16 @@ def experiment_config(values: dict[str, Any], device: str) -> Any:
     from explorer.lab.your_model.experiment import YourModelConfig
 
     return config_from(YourModelConfig, PARAMS, values, device=device)
+
+
+def check_values(values: dict[str, Any], given: set[str]) -> None:
+    """The command line's check before anything runs or is written: a model file, weights file or memory limit
+    given there is loaded and checked now (torch loads here), so a bad one is one line, not a failed run.
+
+    Raises the loader's ``UserModelError`` (a ValueError) with the line to show."""
+    if not {"model_path", "weights", "memory_limit_gb"} & given:
+        return  # the shipped example, as the form has it
+    from explorer.lab.your_model.loader import load, resolve
+
+    limit = values["memory_limit_gb"] * 2**30 if values["memory_limit_gb"] else None
+    load(resolve(values["model_path"]), values["weights"] or None, "cpu", limit, values["seed"])

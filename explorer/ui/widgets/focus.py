@@ -145,22 +145,29 @@ class PlotFocus(QtCore.QObject):
         return False
 
 
-def auto_ranges(tab: QtWidgets.QWidget) -> list[tuple[pg.ViewBox, list]]:
-    """Each plot's automatic-range setting as the tab built it (per axis: off, or the fraction of data)."""
-    boxes = {
-        id(item): item
-        for view in tab.findChildren(pg.GraphicsView)
-        if view.scene() is not None
-        for item in view.scene().items()
-        if isinstance(item, pg.ViewBox)
-    }
-    return [(box, list(box.state["autoRange"])) for box in boxes.values()]
+class AutoRanges:
+    """What Reset gives back after a pan or zoom: each plot the user moved, and that followed its data when the
+    tab was built, follows it again. Plots the tab ranges itself (fixed axes, ranges set while drawing) are
+    left to the tab: only a move by the user (mouse wheel, drag) marks a plot."""
 
+    def __init__(self, tab: QtWidgets.QWidget) -> None:
+        boxes = {
+            id(item): item
+            for view in tab.findChildren(pg.GraphicsView)
+            if view.scene() is not None
+            for item in view.scene().items()
+            if isinstance(item, pg.ViewBox)
+        }
+        self.initial = [(box, list(box.state["autoRange"])) for box in boxes.values()]
+        self.moved: set[int] = set()
+        for box in boxes.values():
+            box.sigRangeChangedManually.connect(lambda _mask, box=box: self.moved.add(id(box)))
 
-def restore_auto_ranges(states: list[tuple[pg.ViewBox, list]]) -> None:
-    """Reset fits the axes to the new run: every plot that followed its data does so again, even after a
-    pan or zoom (which turns the following off), so the last run's range does not stay; fixed ranges stay."""
-    for box, fractions in states:
-        for axis, fraction in zip((pg.ViewBox.XAxis, pg.ViewBox.YAxis), fractions, strict=True):
-            if fraction is not False:  # an axis the tab fixed is left as it is
-                box.enableAutoRange(axis=axis, enable=fraction)
+    def restore(self) -> None:
+        for box, fractions in self.initial:
+            if id(box) not in self.moved:
+                continue
+            for axis, fraction in zip((pg.ViewBox.XAxis, pg.ViewBox.YAxis), fractions, strict=True):
+                if fraction is not False:  # an axis the tab fixed is left as it is
+                    box.enableAutoRange(axis=axis, enable=fraction)
+        self.moved.clear()

@@ -26,6 +26,8 @@ _LINEAR_STEPS = (1.0, 2.0, 2.5, 5.0)
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _EPS = 1e-9
 
+#: a wrapped axis label's lines, centred on the axis
+_CENTRED = QtCore.Qt.AlignmentFlag.AlignHCenter
 Tick = tuple[float, str]  # (position on the axis = log₁₀ value, label)
 Decade = tuple[float, int]  # (mantissa in [1, 10), exponent): the value mantissa × 10^exponent
 
@@ -237,3 +239,108 @@ class LogAxis(pg.AxisItem):
     def setStyle(self, **kwargs) -> None:
         self.prepareGeometryChange()  # the tick font sets the overhang
         super().setStyle(**kwargs)
+
+    # --- the axis's label wraps rather than runs past the axis's ends ---------------------------
+    def _updateLabel(self) -> None:  # pyqtgraph's hook for a new label text or style: the label's html
+        super()._updateLabel()
+        self._label_html = self.labelString()  # what the label holds now (setLabel sets the style before it)
+        self.wrap_label()
+
+    def resizeEvent(self, ev=None) -> None:
+        self.wrap_label()
+        super().resizeEvent(ev)
+
+    def _measure(self, width: float) -> tuple[float, float]:
+        """(height, widest line) of the label laid out in lines of at most ``width`` pixels (-1: one line),
+        measured on the label itself (its document has the fonts it is drawn with), which is then put back."""
+        label = self.label
+        option = label.document().defaultTextOption()
+        if option.wrapMode() != QtGui.QTextOption.WrapMode.WordWrap or option.alignment() != _CENTRED:
+            option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)  # between words only: not "probabilit-y"
+            option.setAlignment(_CENTRED)
+            label.document().setDefaultTextOption(option)
+        before = label.textWidth()
+        label.setTextWidth(width)
+        size = (label.boundingRect().height(), label.document().idealWidth() + 2 * label.document().documentMargin())
+        label.setTextWidth(before)
+        return size
+
+    def _key(self) -> str | None:
+        """What the label's measures depend on: the text and style it holds now."""
+        return getattr(self, "_label_html", None)
+
+    def longest_word(self) -> float:
+        """The width of the label's longest word (it never wraps), in pixels; 0 without a label."""
+        if getattr(self, "label", None) is None or not (self.labelText or self.labelUnits):
+            return 0.0
+        if getattr(self, "_word_key", None) != self._key():
+            self._word_key, self._word = self._key(), self._measure(1)[1]  # a word a line: the widest is the longest
+        return self._word
+
+    def _floor_length(self) -> float:
+        """The least length the axis gets: its plot's data area at its minimum (see ``explorer.ui.widgets.fit``)."""
+        link = getattr(self, "_linkedView", None)  # pyqtgraph's weak reference, once it links a view
+        view = link() if link is not None else None
+        if view is None:
+            return 0.0
+        return view.minimumHeight() if self.orientation in ("left", "right") else view.minimumWidth()
+
+    def _reserved(self) -> float | None:
+        """The label's thickness across the axis: as many lines as it takes at the axis's least length, so
+        the axis is as thick whatever its length now (a thickness that followed the lines would move the
+        plot, and with it the length: the figure could flip between two layouts); None with no floor."""
+        floor = self._floor_length()
+        if floor <= 0:
+            return None
+        key = (self._key(), floor)
+        if getattr(self, "_reserved_key", None) != key:
+            natural = self._measure(-1)[1]
+            self._reserved_key, self._reserved_height = key, self._measure(floor if natural > floor + 0.5 else -1)[0]
+        return self._reserved_height
+
+    def wrap_label(self) -> None:
+        """Break the label into lines no longer than the axis (a short plot's "loss of the minibatch
+        (nats)"), between words and centred; the axis is thick enough for the lines it takes at its
+        plot's least size (see :meth:`_reserved`), which the plot takes from its data area."""
+        label = getattr(self, "label", None)
+        if label is None:
+            return
+        length = self.size().height() if self.orientation in ("left", "right") else self.size().width()
+        if length <= 0:
+            return
+        natural = self._measure(-1)[1]
+        label.setTextWidth(length if natural > length + 0.5 else -1)
+        reserved = self._reserved()
+        thickness = round(label.boundingRect().height()) if reserved is None else round(reserved)
+        if thickness != getattr(self, "_label_height", None):
+            self._label_height = thickness
+            self._adjustSize()  # the axis's thickness holds the lines
+
+    def _updateWidth(self) -> None:
+        super()._updateWidth()
+        self._room_for_lines()
+
+    def _updateHeight(self) -> None:
+        super()._updateHeight()
+        self._room_for_lines()
+
+    def _room_for_lines(self) -> None:
+        """pyqtgraph gives the label 0.8 of its height now (one line's margins are spare): give it instead
+        the whole height of the lines it takes at the axis's least length (see :meth:`_reserved`)."""
+        label = getattr(self, "label", None)
+        fixed = self.fixedWidth if self.orientation in ("left", "right") else self.fixedHeight
+        if label is None or fixed is not None or not (self.isVisible() and label.isVisible()):
+            return
+        reserved = self._reserved()
+        if reserved is None and label.textWidth() <= 0:
+            return  # one line, no floor: pyqtgraph's own thickness
+        current = label.boundingRect().height()  # pyqtgraph counted 0.8 of it
+        extra = (current if reserved is None else reserved) - 0.8 * current
+        if self.orientation in ("left", "right"):
+            width = self.maximumWidth() + extra
+            self.setMaximumWidth(width)
+            self.setMinimumWidth(width)
+        else:
+            height = self.maximumHeight() + extra
+            self.setMaximumHeight(height)
+            self.setMinimumHeight(height)

@@ -128,15 +128,30 @@ class NotePanel(QtWidgets.QWidget):
         self.header = QtWidgets.QToolButton(text="About this topic", checkable=True, checked=True)
         self.header.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.header.setArrowType(QtCore.Qt.ArrowType.DownArrow)
-        self.header.setStyleSheet("QToolButton { border: none; font-weight: bold; }")
+        self.header.setFont(bold_only())  # bold, at the application's size, whatever the theme
         self.header.toggled.connect(self.set_open)
+        self.markdown = markdown
         self.browser = QtWidgets.QTextBrowser(openExternalLinks=True)
-        self.browser.setMarkdown(markdown)
-        self.browser.document().setDocumentMargin(6)
+        self.restyle()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
         layout.addWidget(self.browser, 1)
+
+    def restyle(self) -> None:
+        """Header and note for the application's palette and font now (after a theme change).
+
+        A widget with a style sheet keeps the palette it was polished with (the header kept the dark
+        theme's light text on the light theme's background), and a Markdown document keeps the heading
+        sizes and spacing of the font it was read with: both are set again.
+        """
+        self.header.setStyleSheet("QToolButton { border: none; }")
+        bar = self.browser.verticalScrollBar()
+        where = bar.value() / bar.maximum() if bar.maximum() > 0 else 0.0
+        self.browser.setMarkdown(self.markdown)
+        wrap_code_blocks(self.browser.document())  # the side panel never scrolls sideways
+        self.browser.document().setDocumentMargin(6)
+        bar.setValue(round(where * bar.maximum()))  # about the same place in the text
 
     def set_open(self, open_: bool) -> None:
         self.header.blockSignals(True)
@@ -150,8 +165,29 @@ class NotePanel(QtWidgets.QWidget):
         return self.browser.isVisible() or self.header.isChecked()
 
 
+def wrap_code_blocks(document: QtGui.QTextDocument) -> None:
+    """Let a note's code blocks wrap at the panel's edge like its text (Markdown keeps their lines whole)."""
+    block = document.begin()
+    while block.isValid():
+        if block.blockFormat().nonBreakableLines():
+            cursor = QtGui.QTextCursor(block)
+            fmt = block.blockFormat()
+            fmt.setNonBreakableLines(False)
+            cursor.setBlockFormat(fmt)
+        block = block.next()
+
+
+def bold_only() -> QtGui.QFont:
+    """A font that sets only the weight: family and size still follow the application's (the theme's)."""
+    font = QtGui.QFont()  # nothing set yet: setBold marks the weight alone as the widget's own
+    font.setBold(True)
+    return font
+
+
 def bold(widget: QtWidgets.QWidget, scale: float = 1.25) -> QtWidgets.QWidget:
-    font = QtGui.QFont(widget.font())
+    """Bold, ``scale`` x the application's font size now; call again after a theme change (a set size
+    does not follow the application's font)."""
+    font = QtGui.QFont(QtWidgets.QApplication.font())
     font.setBold(True)
     font.setPointSizeF(font.pointSizeF() * scale)
     widget.setFont(font)

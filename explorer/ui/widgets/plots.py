@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from explorer.ui.theme import Theme, style_axis, style_legend, style_plot
+from explorer.ui.theme import BASE_POINT_SIZE, Theme, forget_text_room, style_axis, style_legend, style_plot
 from explorer.ui.widgets.logaxis import LogAxis
 
 
@@ -27,6 +27,8 @@ class Styled:
         self._plots: list[pg.PlotItem] = []
         self._axes: list[pg.AxisItem] = []
         self._legends: list[pg.LegendItem] = []
+        self._texts: list[tuple[pg.TextItem, float, bool]] = []
+        self._muted: list[tuple[pg.PlotDataItem, int, float]] = []
 
     def styled_legend(self, legend: pg.LegendItem) -> pg.LegendItem:
         """Style a free-standing legend (one placed in a layout cell, outside any plot)."""
@@ -40,6 +42,33 @@ class Styled:
             self._axes.append(axis)
         style_axis(axis, self.theme)
         return axis
+
+    def styled_text(self, item: pg.TextItem, size: float = BASE_POINT_SIZE, colour: bool = True) -> pg.TextItem:
+        """A text in a plot (a hint, an InfiniteLine's label) at ``size`` pt x the theme's font scale, in the
+        foreground colour unless ``colour`` is False (a keyed line's label), now and on restyle: a graphics
+        item keeps the font it was made with, whatever the application's font does later."""
+        self._texts.append((item, size, colour))
+        self._text(item, size, colour)
+        return item
+
+    def _text(self, item: pg.TextItem, size: float, colour: bool) -> None:
+        font = QtGui.QFont()
+        font.setPointSizeF(self.theme.point_size(size))
+        item.setFont(font)
+        if colour:
+            item.setColor(self.theme.foreground)
+
+    def muted(self, item: pg.PlotDataItem, alpha: int = 110, width: float = 1.0) -> pg.PlotDataItem:
+        """Pen ``item`` (contours, a grid: lines that must not compete with data) in the theme's muted
+        foreground, ``width`` cosmetic pixels, now and on restyle."""
+        self._muted.append((item, alpha, width))
+        self._mute(item, alpha, width)
+        return item
+
+    def _mute(self, item: pg.PlotDataItem, alpha: int, width: float) -> None:
+        pen = pg.mkPen(self.theme.muted(alpha), width=width)
+        pen.setCosmetic(True)
+        item.setPen(pen)
 
     def keyed(
         self, item: pg.GraphicsObject, key: str, width: float = 1.5, style: QtCore.Qt.PenStyle | None = None
@@ -99,15 +128,39 @@ class Styled:
         return QtGui.QIcon(pixmap)
 
     def restyle(self, theme: Theme) -> None:
-        self.theme = theme
+        """Everything registered, for ``theme``; a new theme's fonts are measured afresh (not when a tab
+        restyles for the same theme, after adding legend entries, say)."""
+        changed, self.theme = theme != self.theme, theme
         for plot in self._plots:
+            for side in ("left", "bottom", "right", "top"):
+                if changed:
+                    forget_text_room(plot.getAxis(side))
             style_plot(plot, theme)
         for axis in self._axes:
+            if changed:
+                forget_text_room(axis)
             style_axis(axis, theme)
+        for item, size, colour in self._texts:
+            self._text(item, size, colour)
+        for item, alpha, width in self._muted:
+            self._mute(item, alpha, width)
         for legend in self._legends:
             style_legend(legend, theme)
         for item, key, width, style in self._keyed:
             self._pen(item, key, width, style)
+
+
+def forget_spot_sizes(scatter: pg.ScatterPlotItem) -> None:
+    """Let ``scatter`` measure its symbols afresh, as a new one does, after a theme set their sizes.
+
+    pyqtgraph keeps every symbol it has drawn in an atlas and pads the view's auto-range by the largest
+    one ever seen, so a plot that once showed presentation-sized markers kept the wider range after them.
+    """
+    scatter.fragmentAtlas.clear()
+    scatter.data["sourceRect"] = 0
+    scatter._maxSpotWidth = scatter._maxSpotPxWidth = 0
+    scatter.updateSpots()
+    scatter.informViewBoundsChanged()  # the view's auto-range is taken again at its next paint
 
 
 def new_plot(
@@ -186,7 +239,7 @@ class HeatmapPanel:
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         plot.addItem(self.image)
-        self.contours = pg.PlotDataItem(connect="pairs", antialias=False)
+        self.contours = styled.muted(pg.PlotDataItem(connect="pairs", antialias=False), alpha=140)
         self.contours.setZValue(-5)
         plot.addItem(self.contours)
         self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get(colormap), interactive=False, width=16)
@@ -217,9 +270,6 @@ class HeatmapPanel:
         self.plot.setRange(xRange=x_range, yRange=y_range, padding=0)
 
     def set_contours(self, points: np.ndarray) -> None:
-        pen = pg.mkPen(self._styled.theme.muted(140), width=1)
-        pen.setCosmetic(True)
-        self.contours.setPen(pen)
         self.contours.setData(points[:, 0], points[:, 1], connect="pairs")
         # segment pairs must reach the screen intact: no downsampling, no clipping of the pair list
         self.contours.setDownsampling(ds=1, auto=False)

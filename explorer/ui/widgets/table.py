@@ -23,6 +23,10 @@ class ReadOnlyTable(QtWidgets.QTableWidget):
     Row labels (the vertical header) are hidden unless ``row_header``.
     """
 
+    _fitted = False  # fit_height was asked for: again, with the same limit, after a font change
+    _fit_limit: int | None = None
+    _rows_to_contents = False  # the rows were sized to their text: again after a font change
+
     def __init__(
         self,
         headers: Sequence[str],
@@ -68,7 +72,9 @@ class ReadOnlyTable(QtWidgets.QTableWidget):
             self.item(row, len(cells) - 1).setToolTip(tip)
 
     def fit_height(self, limit: int | None = None) -> None:
-        """Every row visible, unless that takes more than ``limit`` pixels (then it scrolls)."""
+        """Every row visible, unless that takes more than ``limit`` pixels (then it scrolls); fitted again
+        with the same limit when the font changes (a theme switch), as a table made in that font would be."""
+        self._fit_limit, self._fitted = limit, True
         header = self.horizontalHeader()
         # the header's laid-out height, known before the table is first shown (height() is not)
         content = max(header.minimumHeight(), header.sizeHint().height())
@@ -76,3 +82,18 @@ class ReadOnlyTable(QtWidgets.QTableWidget):
         if self.horizontalScrollBar().isVisible():
             content += self.horizontalScrollBar().height()
         self.setFixedHeight(content if limit is None else min(content, limit))
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange and self._fitted:
+            # after the headers have taken the new font too (each gets its own font change)
+            QtCore.QTimer.singleShot(0, self._refit)
+
+    def resizeRowsToContents(self) -> None:
+        self._rows_to_contents = True
+        super().resizeRowsToContents()
+
+    def _refit(self) -> None:
+        if self._rows_to_contents:
+            self.resizeRowsToContents()
+        self.fit_height(self._fit_limit)

@@ -25,6 +25,7 @@ from explorer.ui.tabs.entropy.split_panels import SplitPanels
 from explorer.ui.tabs.entropy.tables import entropy_tables, split_tables
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import HoverReadout
@@ -54,19 +55,14 @@ class EntropyTab(TopicTab):
         self.info_plots = InformationPanels(self.styled)
         self.code_plots = CompressionPanel(self.styled)
         self.split_plots = SplitPanels(self.styled)
-        top = self.view.ci.addLayout(row=0, col=0)
-        bottom = self.view.ci.addLayout(row=1, col=0)
-        self.view.ci.layout.setRowStretchFactor(0, 4)
-        self.view.ci.layout.setRowStretchFactor(1, 5)  # the point set needs the height more than the bars
         info, split = self.info_plots, self.split_plots
-        for col, (panel, stretch) in enumerate(((info.pq_panel, 4), (info.ce_panel, 3), (info.binary_panel, 3))):
-            top.addItem(panel, row=0, col=col)
-            top.layout.setColumnStretchFactor(col, stretch)
-        for col, (panel, stretch) in enumerate(
-            ((self.code_plots.panel, 3), (split.split_panel, 4), (split.gain_panel, 3))
-        ):
-            bottom.addItem(panel, row=0, col=col)
-            bottom.layout.setColumnStretchFactor(col, stretch)
+        # three a row where the width holds them, else two or one: the plots never squeeze; the point set
+        # needs the height more than the bars (row stretch 5 against 4)
+        cells = (
+            Cell(info.pq_panel, 4, 4), Cell(info.ce_panel, 3, 4), Cell(info.binary_panel, 3, 4),
+            Cell(self.code_plots.panel, 3, 5), Cell(split.split_panel, 4, 5), Cell(split.gain_panel, 3, 5),
+        )  # fmt: skip
+        self.flow = FlowGrid(self.view, self.view.ci, cells, (3, 2, 1))
         info.p_bars.sig_drag.connect(lambda i, h, done: self._on_drag("p", i, h))
         info.q_bars.sig_drag.connect(lambda i, h, done: self._on_drag("q", i, h))
         for line in split.lines():

@@ -16,6 +16,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from explorer.lab.flash_attention.attention_steps import StepThroughFrame
 from explorer.ui.tabs.flash_attention.text import WARN, button
+from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
 from explorer.ui.widgets.logaxis import decade_ticks
@@ -45,14 +46,12 @@ class StepView(QtWidgets.QWidget):
         self.err_plot = new_plot(styled, "Row error", "max |O − exact|", "i", log_x=True, legend=None,
                                  downsample=False)  # fmt: skip
         plots = (self.scores_plot, self.m_plot, self.l_plot, self.out_plot, self.err_plot)
-        for col, (plot, stretch) in enumerate(zip(plots, (5, 2, 2, 2, 2), strict=True)):
-            self.view.addItem(plot, row=0, col=col)
-            self.view.ci.layout.setColumnStretchFactor(col, stretch)
+        self.plots = plots
+        for plot in plots:
             plot.invertY(True)  # row 0 at the top, as in the matrix
             plot.vb.setMouseEnabled(x=False, y=False)
             if plot is not self.scores_plot:
                 plot.setYLink(self.scores_plot)  # one row, one height, across the figure
-                plot.hideAxis("left")
         self.scores_plot.showGrid(x=False, y=False)  # the tile grid is drawn instead
         self.scores = HeatmapPanel(styled, self.scores_plot, colormap="CET-D1")
         self.output = HeatmapPanel(styled, self.out_plot, colormap="viridis")
@@ -84,6 +83,7 @@ class StepView(QtWidgets.QWidget):
                 plot.addItem(item)
         self.eps_line = pg.InfiniteLine(pos=math.log10(_EPS), angle=90, label="float64 ε",
                                         labelOpts={"position": 0.97, "anchors": [(0, 1), (0, 1)]})  # fmt: skip
+        styled.styled_text(self.eps_line.label)
         self.err_plot.addItem(self.eps_line)
         self.err_plot.setXRange(math.log10(_ERROR_FLOOR) - 1.0, 1.5, padding=0)
         self.err_plot.getAxis("bottom").setTicks(decade_ticks((-16, -8, 0)))  # ≈ float64 ε, √ε and 1
@@ -92,11 +92,12 @@ class StepView(QtWidgets.QWidget):
         self.legend.addItem(self.current["m"], "its query rows")
         self.legend.addItem(self.reached["m"], "rows reached before")
         self.legend.addItem(self.finals["m"], "value after all keys (exact)")
-        self.view.addItem(self.legend, row=1, col=0, colspan=len(plots))
-        self.restyle()
+        # all five in a row where the width holds them, else the scores, m and ℓ above the output and error
+        cells = [Cell(plot, stretch) for plot, stretch in zip(plots, (5, 2, 2, 2, 2), strict=True)]
+        self.flow = FlowGrid(self.view, self.view.ci, cells, (5, 3, 2), footer=self.legend, on_place=self._row_axes)
 
         self.readout = selectable_label()
-        self.readout.setMinimumHeight(3 * self.readout.fontMetrics().lineSpacing())
+        self.restyle()
         self.previous = button("◀ Previous", "Back one tile")
         self.next = button("Next ▶", "Fold in the next tile (Space plays them all)")
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
@@ -123,6 +124,11 @@ class StepView(QtWidgets.QWidget):
             *(HoverReadout(p, lambda x, y: self._describe_row(y), hover) for p in plots[1:3] + plots[4:]),
         ]
 
+    def _row_axes(self, columns: int) -> None:
+        """The row axis on the first plot of each row of the figure only: the others share its rows."""
+        for index, plot in enumerate(self.plots):
+            plot.showAxis("left", index % columns == 0)
+
     def restyle(self) -> None:
         """Pens that follow the theme but are not one method's series."""
         theme = self.styled.theme
@@ -146,9 +152,10 @@ class StepView(QtWidgets.QWidget):
             self.reached[name].setPen(pg.mkPen(None))
             self.current[name].setPen(pg.mkPen(theme.foreground, width=theme.pen_scale))
         self.eps_line.setPen(pg.mkPen(theme.muted(160), width=theme.pen_scale, style=QtCore.Qt.PenStyle.DotLine))
-        self.eps_line.label.setColor(theme.foreground)
         if self.frame is not None:
             self._draw_veil(self.frame)
+        # three lines of the readout in the font in use: the figure does not jump as the text grows
+        self.readout.setMinimumHeight(3 * self.readout.fontMetrics().lineSpacing())
 
     # --- drawing ------------------------------------------------------------------------------
     def show_frame(self, frame: StepThroughFrame) -> None:

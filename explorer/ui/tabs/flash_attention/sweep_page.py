@@ -85,6 +85,7 @@ class SweepView(QtWidgets.QWidget):
         for method in METHODS:
             line = pg.InfiniteLine(angle=90, label="", labelOpts={"position": 0.9, "anchors": [(1, 0), (1, 0)]})
             line.setVisible(False)
+            styled.styled_text(line.label, colour=False)  # in its method's colour: see restyle
             self.memory.addItem(line)
             self.oom_lines[method] = line
         self.io_curves = {

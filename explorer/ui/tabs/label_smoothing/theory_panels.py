@@ -12,6 +12,7 @@ from PyQt6 import QtCore, QtGui
 from explorer.lab.label_smoothing import smoothing
 from explorer.ui.tabs.label_smoothing.twins import TWINS, fmt, twin_label
 from explorer.ui.theme import Theme
+from explorer.ui.widgets.fit import ask_for_room
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import Styled
 
@@ -61,6 +62,14 @@ class TheoryPanels:
         for text in (*self.target_texts, self.gap_text):
             text.setColor(theme.foreground)
             text.setFont(font)
+        self._room_for_formulas(font)
+
+    def _room_for_formulas(self, font: QtGui.QFont) -> None:
+        """Data areas tall enough for the formulas at this font: two lines over the bars (the top 0.39 of the
+        targets' 0 .. 1.4), four beside the curves (the upper half of the loss plot)."""
+        line = QtGui.QFontMetrics(font).lineSpacing()
+        ask_for_room(self.targets_panel.plot, height=2 * line * 1.4 / (1.4 - 1.01) + 4)
+        ask_for_room(self.loss_panel.plot, height=4 * line * 2 + 4)
 
     def draw(self, theory: dict[str, Any]) -> None:
         """``theory``: eps, k, class, targets and losses per twin, q_star and gap (see the view)."""

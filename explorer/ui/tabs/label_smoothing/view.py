@@ -24,6 +24,7 @@ from explorer.ui.tabs.label_smoothing.theory_panels import Q_GRID, TheoryPanels
 from explorer.ui.tabs.label_smoothing.training_panels import TrainingPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import HoverReadout
@@ -56,9 +57,8 @@ class LabelSmoothingTab(TopicTab):
             (theory.targets_panel, theory.loss_panel, training.acc_panel, training.nll_panel),
             (calibration.rel_panel, calibration.conf_panel, geometry.panels["one_hot"], geometry.panels["smoothed"]),
         )
-        for row, panels in enumerate(grid):
-            for col, panel in enumerate(panels):
-                self.view.addItem(panel, row=row, col=col)
+        # four plots a row where the width holds them, else three or two: a plot never squeezes
+        self.flow = FlowGrid(self.view, self.view.ci, [Cell(panel) for row in grid for panel in row], (4, 3, 2, 1))
         self.table = SummaryTable()
         self.hover = selectable_label("Hover over a plot to read its numbers; press Play to train both networks.")
         self.readouts = [

@@ -19,6 +19,7 @@ from explorer.ui.tabs.residual.paths_3d import PathsIn3D
 from explorer.ui.tabs.residual.trajectory_panels import TrajectoryPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab
+from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.plots import Styled
 
 if TYPE_CHECKING:
@@ -38,14 +39,11 @@ class CurvaturePage(QtWidgets.QWidget):
         self.trajectory = TrajectoryPanels(styled)
         self.view = pg.GraphicsLayoutWidget()
         top, bottom = self.view.ci.addLayout(row=0, col=0), self.view.ci.addLayout(row=1, col=0)
-        for col, (item, stretch) in enumerate(((self.curvature.sharpness, 2), (self.curvature.density, 1),
-                                               (self.curvature.blocks, 1))):  # fmt: skip
-            top.addItem(item, row=0, col=col)
-            top.layout.setColumnStretchFactor(col, stretch)
-        cells = (*self.trajectory.panels.values(), self.trajectory.line_panel)
-        for col, (item, stretch) in enumerate(zip(cells, (4, 5, 4), strict=True)):  # residual cell holds the bar
-            bottom.addItem(item, row=0, col=col)
-            bottom.layout.setColumnStretchFactor(col, stretch)
+        curvature = (Cell(self.curvature.sharpness, 2), Cell(self.curvature.density), Cell(self.curvature.blocks))
+        paths = (*self.trajectory.panels.values(), self.trajectory.line_panel)
+        paths = [Cell(item, stretch) for item, stretch in zip(paths, (4, 5, 4), strict=True)]  # residual: the bar
+        # three plots a row where the width holds them, else two (or one): they never squeeze
+        self.flows = (FlowGrid(self.view, top, curvature, (3, 2, 1)), FlowGrid(self.view, bottom, paths, (3, 2, 1)))
         bottom.layout.setColumnSpacing(1, 24)  # the colour bar's label and the next plot's axis label apart
         self.button = QtWidgets.QPushButton("Curvature && path of the current nets")
         self.button.setToolTip(

@@ -46,7 +46,7 @@ class LandscapePanels:
             panel.add(centre, "trained weights θ")
             panel.legend.addItem(self.maps[kind].contours, "contours of log₁₀ loss")
             panel.fit_legend()
-            hint = pg.TextItem(anchor=(0.5, 0.5))
+            hint = styled.styled_text(pg.TextItem(anchor=(0.5, 0.5)))
             hint.setZValue(30)
             panel.plot.addItem(hint)
             self.panels[kind], self.centres[kind], self.hints[kind] = panel, centre, hint
@@ -61,8 +61,6 @@ class LandscapePanels:
         for centre in self.centres.values():
             centre.setSize(16 * theme.font_scale)
             centre.setPen(pg.mkPen("#000000", width=theme.pen_scale))
-        for hint in self.hints.values():
-            hint.setColor(theme.foreground)
         bar_room(self.maps["residual"], theme, "-1.5")
         for panel in self.panels.values():
             panel.legend.update()
@@ -77,7 +75,6 @@ class LandscapePanels:
             heatmap.contours.setData([], [])
             self.centres[kind].setData([], [])
             self.hints[kind].setText(hint)
-            self.hints[kind].setColor(self.styled.theme.foreground)
             self.hints[kind].setPos(0.0, 0.0)
             self.panels[kind].plot.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
 

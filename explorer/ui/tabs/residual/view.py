@@ -21,6 +21,7 @@ from explorer.ui.tabs.residual.landscape_panels import LandscapePanels, SurfaceV
 from explorer.ui.tabs.residual.training_panels import TrainingPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.gl import gl_status
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.plots import HoverReadout
@@ -67,16 +68,13 @@ class ResidualTab(TopicTab):
         self.view = pg.GraphicsLayoutWidget()
         # each row its own layout: a wide cell in one row does not widen a column of the other
         top, bottom = self.view.ci.addLayout(row=0, col=0), self.view.ci.addLayout(row=1, col=0)
-        cells = ((self.training.loss_panel, 2), (self.training.ratio_plot, 1), (self.training.ratio_now, 1))
-        for col, (item, stretch) in enumerate(cells):
-            top.addItem(item, row=0, col=col)
-            top.layout.setColumnStretchFactor(col, stretch)
+        training = (Cell(self.training.loss_panel, 2), Cell(self.training.ratio_plot), Cell(self.training.ratio_now))
         # stretch measured to give the four maps about one size: a residual cell also holds the colour bar
         # it shares with its plain neighbour, and a boundary's axis and legend take more of its cell
-        for col, (item, stretch) in enumerate(zip((*self.boundaries.panels.values(), *self.landscapes.panels.values()),
-                                                  (4, 5, 3, 4), strict=True)):  # fmt: skip
-            bottom.addItem(item, row=0, col=col)
-            bottom.layout.setColumnStretchFactor(col, stretch)
+        panels = (*self.boundaries.panels.values(), *self.landscapes.panels.values())
+        maps = [Cell(item, stretch) for item, stretch in zip(panels, (4, 5, 3, 4), strict=True)]
+        # a narrow window puts the maps two by two (boundaries above landscapes) rather than shrink them
+        self.flows = (FlowGrid(self.view, top, training, (3, 2, 1)), FlowGrid(self.view, bottom, maps, (4, 2, 1)))
         self._build_widgets()
         self._restyle_fixed()
 

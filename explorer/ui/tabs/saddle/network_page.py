@@ -30,15 +30,15 @@ class NetworkPage(QtWidgets.QWidget):
         self.styled = styled
         self.frame: PlateauFrame | None = None
         self.view = pg.GraphicsLayoutWidget()
-        self.loss_plot = new_plot(styled, "Loss: a plateau, then the escape", "step", "mean squared error",
+        self.loss_plot = new_plot(styled, "Loss: plateau, then escape", "step", "mean squared error",
                                   log_y=True, legend=None)  # fmt: skip
-        self.grad_plot = new_plot(styled, "Gradient norm: tiny on the plateau", "step", "‖∇L‖", log_y=True,
+        self.grad_plot = new_plot(styled, "Gradient norm", "step", "‖∇L‖", log_y=True,
                                   legend=None)  # fmt: skip
-        self.lambda_plot = new_plot(styled, "Smallest Hessian eigenvalue: below 0 is a saddle", "step", "λ_min",
+        self.lambda_plot = new_plot(styled, "Smallest Hessian eigenvalue", "step", "λ_min",
                                     legend=None)  # fmt: skip
-        self.share_plot = new_plot(styled, "Share of negative eigenvalues", "step", "fraction of all λ",
+        self.share_plot = new_plot(styled, "Negative eigenvalues", "step", "fraction of all λ",
                                    legend=None)  # fmt: skip
-        self.spectrum_plot = new_plot(styled, "Every Hessian eigenvalue now", "eigenvalue rank (ascending)", "λ",
+        self.spectrum_plot = new_plot(styled, "Hessian eigenvalues now", "eigenvalue rank (ascending)", "λ",
                                       legend=None, downsample=False)  # fmt: skip
         self.view.addItem(self.loss_plot, row=0, col=0)
         self.view.addItem(self.grad_plot, row=0, col=1)

@@ -45,6 +45,7 @@ class SweepPanel(LegendedPlot):
         self.fit_legend()
         self.live = pg.InfiniteLine(angle=90, movable=False, label="live net",
                                     labelOpts={"position": 0.06, "anchors": [(0, 1), (0, 1)]})  # fmt: skip
+        styled.styled_text(self.live.label)
         for line in (self.even, self.live):
             self.plot.addItem(line)
         self.plot.vb.setMouseEnabled(x=False, y=False)
@@ -58,7 +59,6 @@ class SweepPanel(LegendedPlot):
         pen = pg.mkPen(theme.muted(180), width=theme.pen_scale, style=QtCore.Qt.PenStyle.DashLine)
         for item in (self.even, self.even_sample, self.live):
             item.setPen(pen)
-        self.live.label.setColor(theme.foreground)
 
     def set_live_depth(self, depth: int | None) -> None:
         """Mark the depth of the MLP being trained (none while the CNN trains)."""

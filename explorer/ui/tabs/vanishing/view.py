@@ -31,6 +31,7 @@ from explorer.ui.tabs.vanishing.readout import (
 )
 from explorer.ui.tabs.vanishing.sweep_panel import SweepPanel
 from explorer.ui.topic import Table, TopicTab, register
+from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout
@@ -100,15 +101,11 @@ class VanishingTab(TopicTab):
             panel.fit_legend()
         self.accuracy.plot.setYRange(0, 1.02, padding=0)
         self.loss_range = GrowOnlyRange(self.loss.plot, log=True)
-        self.view.addItem(self.heatmaps, row=0, col=0, colspan=2)
-        self.view.addItem(self.sweep, row=0, col=2)
-        for col, panel in enumerate((self.layers, self.loss, self.accuracy)):
-            self.view.addItem(panel, row=1, col=col)
-        grid = self.view.ci.layout
-        grid.setRowStretchFactor(0, 4)
-        grid.setRowStretchFactor(1, 3)
-        for col in range(3):
-            grid.setColumnStretchFactor(col, 1)
+        # the heatmaps over two columns and the sweep beside them, the bars and curves under them; where
+        # three columns do not fit, two (the heatmaps alone on the first row), or one: nothing squeezes
+        cells = (Cell(self.heatmaps, row_stretch=4, span=2), Cell(self.sweep, row_stretch=4),
+                 *(Cell(panel, row_stretch=3) for panel in (self.layers, self.loss, self.accuracy)))  # fmt: skip
+        self.flow = FlowGrid(self.view, self.view.ci, cells, (3, 2, 1))
         self._build_labels()
         self._restyle_fixed()
 
