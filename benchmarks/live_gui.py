@@ -32,7 +32,7 @@ from explorer.ui.settings import Settings
 from explorer.ui.window import MainWindow, probe_device
 
 #: tabs that train; the FlashAttention step-through is paced on purpose (2 frames/s) and reported apart
-TRAINING_TABS = ("residual", "vanishing", "saddle", "natural_gradient", "finetune", "label_smoothing")
+TRAINING_TABS = ("residual", "vanishing", "saddle", "natural_gradient", "finetune", "label_smoothing", "your_model")
 TARGET_FPS, TARGET_GAP_MEDIAN_MS, TARGET_GAP_P99_MS = 15.0, 16.0, 50.0
 
 
