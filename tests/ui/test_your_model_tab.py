@@ -125,7 +125,7 @@ def test_the_heatmap_rows_are_the_models_parameter_names(qtbot, window, tmp_path
     assert [ticks[float(i)] for i in range(len(names))] == list(names)  # one row per tensor, input side first
     assert training.describe("grads", 12.0, 9.0).startswith("classifier.bias, step 12: ‖∂L/∂W‖ = ")
     assert list(page.tab.tables()["gradient_norms"]) == ["step", *names]
-    assert "features.0.weight / classifier.bias" in [label.text for _, label in training.ratio.legend.items]
+    assert "features.0.weight / classifier.weight" in [label.text for _, label in training.ratio.legend.items]
     assert "features.0.weight" in training.readout.text() and "step 30 of 30" in training.readout.text()
 
 

@@ -3,8 +3,8 @@
 Everything runs in the experiment's worker thread, the user's own code included (the file is loaded
 when the run starts), so a model that hangs is abandoned by Reset or quit like any experiment.
 Per-layer means per parameter tensor, named as the model names them (``features.0.weight``); the
-first/last ratio is the input-side tensor's gradient norm over the output-side one's, as on the VGG vs
-ResNet tab. The top Hessian eigenvalue is taken on the step's minibatch every ``curvature_every``
+first/last ratio is the input-side weight tensor's gradient norm over the output-side one's, as on the
+VGG vs ResNet tab. The top Hessian eigenvalue is taken on the step's minibatch every ``curvature_every``
 steps, and weight snapshots along the way feed the PCA landscape and the interpolation.
 """
 
@@ -97,7 +97,8 @@ class YourModelFrame:
     val_accuracies: np.ndarray  # (V,) NaN without classes
     grad_steps: np.ndarray  # (G,)
     grad_norms: np.ndarray  # (G, L) ||∇W|| of each parameter tensor
-    first_last_ratio: np.ndarray  # (G,) the first tensor's norm over the last one's
+    first_last_ratio: np.ndarray  # (G,) the first weight tensor's norm over the last one's
+    ratio_pair: tuple[str, str]  # the two tensors of the ratio: weights (ndim > 1), not biases, where there are
     curvature_steps: np.ndarray  # (C,)
     top_eigenvalues: np.ndarray  # (C,) top eigenvalue of the minibatch loss Hessian
     snapshot: ModelSnapshot
@@ -154,6 +155,8 @@ def run(cfg: YourModelConfig) -> Iterator[YourModelFrame]:
     task = load(resolve(cfg.model_path), cfg.weights or None, device, limit, cfg.seed)
     model, inputs, targets = task.model, task.inputs, task.targets
     trainable = [p for p in model.parameters() if p.requires_grad]
+    weights = [i for i, p in enumerate(trainable) if p.ndim > 1] or list(range(len(trainable)))
+    first, last = weights[0], weights[-1]  # a bias's gradient says little about the flow through a layer
     optimizer = make_optimizer(cfg.optimizer, trainable, cfg.lr)
     order = torch.Generator().manual_seed(cfg.seed + 1)
     n = len(inputs)
@@ -169,7 +172,7 @@ def run(cfg: YourModelConfig) -> Iterator[YourModelFrame]:
     def frame(step: int, loss: float) -> YourModelFrame:
         values, grads = curves.values(), norms.values()
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = grads[:, 0] / grads[:, -1] if grads.size else np.zeros(0)
+            ratio = grads[:, first] / grads[:, last] if grads.size else np.zeros(0)
         val = validations.values()
         snap = ModelSnapshot(task, step, _state(model), initial, np.array(recorder.steps, dtype=float),
                              tuple(recorder.kept))  # fmt: skip
@@ -178,7 +181,8 @@ def run(cfg: YourModelConfig) -> Iterator[YourModelFrame]:
             classification=task.classification, parameter_names=task.parameter_names, n_params=task.n_params,
             steps=curves.steps(), losses=values[:, 0], accuracies=values[:, 1], val_steps=validations.steps(),
             val_losses=val[:, 0], val_accuracies=val[:, 1], grad_steps=norms.steps(), grad_norms=grads,
-            first_last_ratio=ratio, curvature_steps=sharpness.steps(), top_eigenvalues=sharpness.values()[:, 0],
+            first_last_ratio=ratio, ratio_pair=(task.parameter_names[first], task.parameter_names[last]),
+            curvature_steps=sharpness.steps(), top_eigenvalues=sharpness.values()[:, 0],
             snapshot=snap,
         )  # fmt: skip
 

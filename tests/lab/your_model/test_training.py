@@ -48,7 +48,8 @@ def test_the_first_steps_gradient_norms_are_the_models_own(tiny):
     assert frame.parameter_names == ("0.weight", "0.bias", "2.weight", "2.bias")
     np.testing.assert_allclose(frame.grad_norms[0], expected, rtol=1e-5)
     np.testing.assert_allclose(frame.losses[0], float(loss.detach()), rtol=1e-6)
-    assert frame.first_last_ratio[0] == pytest.approx(expected[0] / expected[-1], rel=1e-5)
+    assert frame.ratio_pair == ("0.weight", "2.weight")  # weights, not the output bias
+    assert frame.first_last_ratio[0] == pytest.approx(expected[0] / expected[2], rel=1e-5)
 
 
 def test_the_same_seed_gives_the_same_run_and_another_seed_another(tiny):

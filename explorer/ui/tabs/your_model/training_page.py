@@ -146,7 +146,7 @@ class TrainingPage(QtWidgets.QWidget):
         for key_ in (TRAIN, VALIDATION):
             if not frame.classification:
                 self.accuracy_curves[key_].setData([], [])
-        self.ratio.rename(self.ratio_curve, f"{names[0]} / {names[-1]}")
+        self.ratio.rename(self.ratio_curve, f"{frame.ratio_pair[0]} / {frame.ratio_pair[1]}")
         self.styled.restyle(self.styled.theme)  # the new label and title texts in the theme's fonts
 
     def _show_grads(self, frame: YourModelFrame) -> None:
@@ -174,7 +174,8 @@ class TrainingPage(QtWidgets.QWidget):
                 f"{frame.loss_name}; step {frame.step} of {frame.total_steps}.")  # fmt: skip
         if frame.first_last_ratio.size:
             ratio = float(frame.first_last_ratio[-1])
-            text += (f" First/last gradient ratio ‖∂L/∂W‖ of <i>{names[0]}</i> / <i>{names[-1]}</i> = "
+            first, last = frame.ratio_pair
+            text += (f" First/last gradient ratio ‖∂L/∂W‖ of <i>{first}</i> / <i>{last}</i> = "
                      f"<b>{number(ratio)}</b> ({ratio_words(ratio)}).")  # fmt: skip
         return text
 
@@ -189,8 +190,7 @@ class TrainingPage(QtWidgets.QWidget):
             i = nearest_index(frame.grad_steps, x)
             if i is None:
                 return None
-            names = frame.parameter_names
-            return (f"step {int(frame.grad_steps[i])}: ‖∂L/∂W‖ {names[0]} / {names[-1]} = "
+            return (f"step {int(frame.grad_steps[i])}: ‖∂L/∂W‖ {frame.ratio_pair[0]} / {frame.ratio_pair[1]} = "
                     f"{number(float(frame.first_last_ratio[i]))}")  # fmt: skip
         values, val_values, unit = ((frame.losses, frame.val_losses, loss_unit(frame.loss_name)) if what == "loss"
                                     else (frame.accuracies, frame.val_accuracies, "accuracy"))  # fmt: skip
