@@ -298,6 +298,8 @@ def _compare(got_shot: Shot, want_shot: Shot, label: str, folder: Path) -> str |
 #: mode, depending on the order rows are laid out, so these pass on some runs and not others.
 LAYOUT_AFTER_ROUND_TRIP = {
     "finetune": "a wide choice's row keeps its presentation height (32 px, fresh 24 px) in some runs",
+    "saddle": "left axes differ by a few px in some runs: pyqtgraph keeps the widest tick text it has drawn",
+    "natural_gradient": "left axes differ by a few px in some runs: pyqtgraph keeps the widest tick text it has drawn",
     "label_smoothing": "axis labels wrap differently after presentation mode (LogAxis.wrap_label keeps its history)",
     "your_model": "the side panel keeps its presentation width (434 px, fresh 389 px) in a window started there",
 }

@@ -69,11 +69,19 @@ def examples() -> list[Path]:
 def resolve(path: str) -> Path:
     """The file to load: ``path``, or the first shipped example when it is empty."""
     if path.strip():
-        return Path(path.strip()).expanduser()
+        return _expanded(path.strip())
     found = examples()
     if not found:
         raise UserModelError(f"no model chosen, and no example in {EXAMPLES_DIR}")
     return found[0]
+
+
+def _expanded(path: str | Path) -> Path:
+    """``~`` and ``~user`` expanded where they can be; a name that cannot be is taken as written."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # "~nobody-here": no such home directory
+        return Path(path)
 
 
 def _line(exc: BaseException) -> str:
@@ -223,7 +231,7 @@ def load(path: str | Path, weights: str | Path | None = None, device: torch.devi
          memory_limit_bytes: float | None = None, seed: int = 0) -> UserTask:  # fmt: skip
     """Import the user's file, build the model (torch seeded with ``seed`` first, so the same seed gives the
     same initialization), fetch and check the data and the loss, load ``weights`` if given."""
-    path = Path(path).expanduser()
+    path = _expanded(path)
     if not _is_file(path):
         raise UserModelError(f"{path}: no such file")
     module = _import(path)
@@ -248,7 +256,7 @@ def load(path: str | Path, weights: str | Path | None = None, device: torch.devi
     if functions["validation"] is not None:
         validation = _pair(path, "validation", _call(path, "validation", functions["validation"]))
     if weights:
-        _load_weights(Path(weights).expanduser(), model)
+        _load_weights(_expanded(weights), model)
     model = model.to(torch.device("cpu"))
     if functions["loss"] is not None:
         loss_fn, loss_name, classification = (
