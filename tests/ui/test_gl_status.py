@@ -28,9 +28,8 @@ def test_without_pyopengl_it_says_how_to_install_it(monkeypatch):
 
 
 def test_the_3d_button_says_why_when_there_is_no_opengl(qtbot, window, monkeypatch):
-    from explorer.ui.tabs.residual import view
 
-    monkeypatch.setattr(view, "gl_status", lambda: (False, "3D needs OpenGL, which this display does not offer"))
+    monkeypatch.setattr(gl, "_status", (False, "3D needs OpenGL, which this display does not offer"))
     tab = window.select("residual").tab
     assert tab.surface_button.isEnabled()
     qtbot.mouseClick(tab.surface_button, QtCore.Qt.MouseButton.LeftButton)
@@ -41,9 +40,8 @@ def test_the_3d_button_says_why_when_there_is_no_opengl(qtbot, window, monkeypat
 
 @pytest.mark.first_tab("saddle")
 def test_the_saddle_3d_button_says_why_when_there_is_no_opengl(qtbot, window, saddle_page, monkeypatch):
-    from explorer.ui.tabs.saddle import surface_3d
 
-    monkeypatch.setattr(surface_3d, "gl_status", lambda: (False, "3D needs OpenGL, which this display does not offer"))
+    monkeypatch.setattr(gl, "_status", (False, "3D needs OpenGL, which this display does not offer"))
     in_3d = saddle_page.tab.in_3d
     qtbot.mouseClick(in_3d.button, QtCore.Qt.MouseButton.LeftButton)
     assert not in_3d.button.isChecked() and not in_3d.button.isEnabled() and in_3d.view is None
@@ -76,9 +74,8 @@ def test_a_path_lies_on_its_pca_surface():
 
 
 def test_the_paths_3d_button_says_why_when_there_is_no_opengl(qtbot, window, monkeypatch):
-    from explorer.ui.tabs.residual import paths_3d
 
-    monkeypatch.setattr(paths_3d, "gl_status", lambda: (False, "3D needs OpenGL, which this display does not offer"))
+    monkeypatch.setattr(gl, "_status", (False, "3D needs OpenGL, which this display does not offer"))
     page = window.select("residual").tab.curvature_page
     qtbot.mouseClick(page.in_3d.button, QtCore.Qt.MouseButton.LeftButton)
     assert not page.in_3d.button.isChecked() and not page.in_3d.button.isEnabled() and not page.in_3d.views

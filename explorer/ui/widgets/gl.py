@@ -53,3 +53,18 @@ def _probe(timeout_s: float) -> tuple[bool, str]:
     if done.returncode != 0:
         return False, f"3D needs OpenGL, which this display does not offer: {said}"
     return True, said
+
+
+def refuse_3d(button, say) -> bool:
+    """For a checkable 3D button just pressed: True when 3D can be drawn; else uncheck and disable it, put
+    the reason in its tooltip, pass the reason to ``say`` and return False."""
+    drawable, why = gl_status()  # asked once, of a separate process: no Qt warning in this one
+    if drawable:
+        return True
+    button.blockSignals(True)
+    button.setChecked(False)
+    button.blockSignals(False)
+    button.setEnabled(False)
+    button.setToolTip(why)
+    say(why)
+    return False

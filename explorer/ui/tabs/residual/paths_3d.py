@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PyQt6 import QtGui, QtWidgets
 
-from explorer.ui.widgets.gl import gl_status
+from explorer.ui.widgets.gl import refuse_3d
 from explorer.ui.widgets.surface3d import Surface3D
 
 if TYPE_CHECKING:
@@ -54,14 +54,7 @@ class PathsIn3D:
         if not on:
             self.stack.setCurrentIndex(0)
             return
-        drawable, why = gl_status()  # asked once, of a separate process: no Qt warning in this one
-        if not drawable:
-            self.button.blockSignals(True)
-            self.button.setChecked(False)
-            self.button.blockSignals(False)
-            self.button.setEnabled(False)
-            self.button.setToolTip(why)
-            self.say(why)
+        if not refuse_3d(self.button, self.say):
             return
         if not self.views:
             both = QtWidgets.QWidget()

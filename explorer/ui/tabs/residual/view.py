@@ -22,7 +22,7 @@ from explorer.ui.tabs.residual.training_panels import TrainingPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.fit import Cell, FlowGrid
-from explorer.ui.widgets.gl import gl_status
+from explorer.ui.widgets.gl import refuse_3d
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.plots import HoverReadout
 from explorer.ui.widgets.viewbar import ViewBar
@@ -237,16 +237,8 @@ class ResidualTab(TopicTab):
             self.surface.show_pair(pair)
 
     def _on_surface_toggled(self, on: bool) -> None:
-        if on:
-            drawable, why = gl_status()  # asked once, of a separate process: no Qt warning in this one
-            if not drawable:
-                self.surface_button.blockSignals(True)
-                self.surface_button.setChecked(False)
-                self.surface_button.blockSignals(False)
-                self.surface_button.setEnabled(False)
-                self.surface_button.setToolTip(why)
-                self.landscape_info.setText(why)
-                return
+        if on and not refuse_3d(self.surface_button, self.landscape_info.setText):
+            return
         if on and self.surface is None:
             self.surface = SurfaceView()
             self.stack.addWidget(self.surface)

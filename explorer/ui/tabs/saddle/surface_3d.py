@@ -7,7 +7,7 @@ from collections.abc import Callable
 from PyQt6 import QtWidgets
 
 from explorer.lab.saddle import optim, saddle
-from explorer.ui.widgets.gl import gl_status
+from explorer.ui.widgets.gl import refuse_3d
 from explorer.ui.widgets.plots import Styled
 from explorer.ui.widgets.surface3d import Surface3D
 
@@ -32,14 +32,7 @@ class SurfaceIn3D:
 
     def _on_toggled(self, on: bool) -> None:
         if on:
-            drawable, why = gl_status()  # asked once, of a separate process: no Qt warning in this one
-            if not drawable:
-                self.button.blockSignals(True)
-                self.button.setChecked(False)
-                self.button.blockSignals(False)
-                self.button.setEnabled(False)
-                self.button.setToolTip(why)
-                self.say(why)
+            if not refuse_3d(self.button, self.say):
                 return
             if self.view is None:
                 self.view = Surface3D("Height and colour: f. Drag to turn, scroll to zoom.")
