@@ -12,6 +12,16 @@ from explorer.ui.widgets import gl
 pytestmark = pytest.mark.first_tab("residual")
 
 
+@pytest.fixture(autouse=True)
+def _workers_done():
+    """A tab's worker may still be in a step when its window closes: let it end before the next test (and
+    before the interpreter exits, where a running QThread aborts the process)."""
+    yield
+    from explorer.ui.runner import wait_for_workers
+
+    assert wait_for_workers(30.0)
+
+
 def test_the_probe_answers_with_a_reason_and_is_asked_once(monkeypatch):
     monkeypatch.setattr(gl, "_status", None)
     drawable, said = gl.gl_status()
