@@ -42,6 +42,11 @@ class TabInfo:
     order: int  # position in the tab bar
     live: bool  # a live experiment: Play / Step / Reset and the Speed slider
     view: str  # the TopicTab subclass in the package's ``view`` module
+    short: str = ""  # the tab's label where the full titles do not fit in one row (a projector's width)
+
+    @property
+    def short_title(self) -> str:
+        return self.short or self.title
 
     def load(self) -> type[TopicTab]:
         """Import the view (and its lab modules) and return its class, registered with this info."""

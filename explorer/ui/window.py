@@ -103,7 +103,8 @@ class MainWindow(QtWidgets.QMainWindow):
             holder = QtWidgets.QWidget()
             QtWidgets.QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
             holder.setProperty("topic", info.name)
-            self.tabs.addTab(holder, info.title)
+            index = self.tabs.addTab(holder, info.title)
+            self.tabs.setTabToolTip(index, info.title)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
 
@@ -277,6 +278,7 @@ class MainWindow(QtWidgets.QMainWindow):
         apply_to_application(QtWidgets.QApplication.instance(), theme)
         for page in self.pages.values():
             page.apply_theme(theme)
+        self._fit_tab_labels()
         self.settings["theme"] = "dark" if theme.dark else "light"
         self.settings["presentation"] = theme.presentation
 
@@ -506,6 +508,25 @@ class MainWindow(QtWidgets.QMainWindow):
         )
 
     # --- closing ------------------------------------------------------------------------------
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_tab_labels()
+
+    def _fit_tab_labels(self) -> None:
+        """The full titles when they fit in one row, else the short ones: the tab bar never scrolls on a
+        projector's 1280 px (each tab's tooltip keeps the full title)."""
+        bar = self.tabs.tabBar()
+        metrics = bar.fontMetrics()
+        infos = list(self.topics.values())
+        # a tab's width is its text's plus padding the style adds; the padding stays when the text changes
+        padding = [bar.tabRect(i).width() - metrics.horizontalAdvance(bar.tabText(i)) for i in range(bar.count())]
+        full = sum(pad + metrics.horizontalAdvance(info.title) for pad, info in zip(padding, infos, strict=True))
+        use_full = full <= self.tabs.width()
+        for i, info in enumerate(infos):
+            text = info.title if use_full else info.short_title
+            if bar.tabText(i) != text:
+                bar.setTabText(i, text)
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         """Stop every worker, save, remove temp files; wait a moment, never for a step inside torch."""
         self._closed = True

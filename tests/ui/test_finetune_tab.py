@@ -46,7 +46,7 @@ def _play_to_the_end(qtbot, page) -> None:
 
 def test_tab_pretrains_sweeps_and_runs_every_strategy(qtbot, window, page):
     tab = page.tab
-    assert window.tabs.tabText(window.tabs.currentIndex()) == "Fine-tuning"
+    assert window.tabs.tabToolTip(window.tabs.currentIndex()) == "Fine-tuning"
     assert tab.pretrained is not None and tab.pretrained.config.n_blocks == 4
     assert "Source: 4 blocks" in tab.source.text() and "k-sweep done" in tab.sweep_page.status.text()
     assert tab.frame.step == 0 and len(tab.training.diagram.texts) == 6 * 6  # 6 strategies x 6 units

@@ -52,7 +52,7 @@ def _hover(qtbot, page, plot, x: float, y: float) -> str:
 
 def test_tab_opens_with_two_views_and_the_io_model(window, page):
     tab = page.tab
-    assert window.tabs.tabText(window.tabs.currentIndex()) == "FlashAttention"
+    assert window.tabs.tabToolTip(window.tabs.currentIndex()) == "FlashAttention"
     assert tab.stack.currentIndex() == 0 and "Memory, not FLOPs" in tab.headline.text()
     tab.view_bar.setCurrentIndex(1)  # the bar and the parameter stay one
     assert page.params.value("view") == "step" and tab.stack.currentIndex() == 1

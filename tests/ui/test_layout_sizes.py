@@ -363,7 +363,6 @@ def test_every_tab_fits(shared_window, size, mode) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the window's tab bar (window.py) scrolls in presentation mode at 1280 px", strict=False)
 def test_the_window_tab_bar_fits(shared_window) -> None:
     app, window = shared_window
     found = survey(app, window, SIZES, MODES, tabs=[])

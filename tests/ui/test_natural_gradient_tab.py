@@ -33,7 +33,7 @@ def _small_sweep(page) -> None:
 
 def test_tab_opens_with_three_views(window, ng_page):
     tab = ng_page.tab
-    assert window.tabs.tabText(window.tabs.currentIndex()) == "Natural gradient"
+    assert window.tabs.tabToolTip(window.tabs.currentIndex()) == "Natural gradient"
     assert tab.stack.currentIndex() == 0 and "Invariance" in tab.headline.text()
     tab.view_bar.setCurrentIndex(1)  # the bar and the parameter stay one
     assert ng_page.params.value("view") == "race" and tab.stack.currentIndex() == 1

@@ -34,7 +34,7 @@ def _play_until(qtbot, page, step: int) -> None:
 
 def test_training_draws_curves_ratios_and_boundaries(qtbot, window, page):
     tab = page.tab
-    assert window.tabs.tabText(window.tabs.currentIndex()) == "Residual networks"
+    assert window.tabs.tabToolTip(window.tabs.currentIndex()) == "Residual networks"
     assert page.controls.step_label.text() == "step 0"
     _play_until(qtbot, page, 20)
     frame = tab.frame

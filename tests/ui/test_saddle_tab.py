@@ -11,7 +11,7 @@ from explorer.ui.window import MainWindow
 
 
 def test_window_opens_on_the_saddle_tab(window, saddle_page):
-    assert window.tabs.tabText(window.tabs.currentIndex()) == "Saddle points"
+    assert window.tabs.tabToolTip(window.tabs.currentIndex()) == "Saddle points"
     assert saddle_page.tab.surface_plot.titleLabel.text == "Saddle x² − y²"
     assert len(saddle_page.tab.critical_items["saddle"].data) == 1
     assert saddle_page.controls.step_label.text() == "step 0"

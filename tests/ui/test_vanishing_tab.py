@@ -54,7 +54,7 @@ def test_the_readout_words_a_ratio_by_its_size():
 
 
 def test_both_nets_train_on_one_colour_scale_and_reset_repeats_the_run(qtbot, window, page):
-    assert window.tabs.tabText(window.tabs.currentIndex()) == "VGG vs ResNet"
+    assert window.tabs.tabToolTip(window.tabs.currentIndex()) == "VGG vs ResNet"
     tab = page.tab
     _play_until(qtbot, page, 20)
     frame = tab.frame

@@ -6,4 +6,4 @@ holds :class:`FinetuneTab`, and the modules beside it its panels, parameters and
 
 from explorer.ui.topic import TabInfo
 
-TAB = TabInfo(name="finetune", title="Fine-tuning", order=40, live=True, view="FinetuneTab")
+TAB = TabInfo(name="finetune", title="Fine-tuning", order=40, live=True, view="FinetuneTab", short="Fine-tune")

@@ -7,4 +7,6 @@ the lab's (``explorer.lab.flash_attention.params``).
 
 from explorer.ui.topic import TabInfo
 
-TAB = TabInfo(name="flash_attention", title="FlashAttention", order=30, live=True, view="FlashAttentionTab")
+TAB = TabInfo(
+    name="flash_attention", title="FlashAttention", order=30, live=True, view="FlashAttentionTab", short="Flash attn."
+)

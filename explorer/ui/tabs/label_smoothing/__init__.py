@@ -6,4 +6,6 @@ holds :class:`LabelSmoothingTab`, and the modules beside it its panels, paramete
 
 from explorer.ui.topic import TabInfo
 
-TAB = TabInfo(name="label_smoothing", title="Label smoothing", order=80, live=True, view="LabelSmoothingTab")
+TAB = TabInfo(
+    name="label_smoothing", title="Label smoothing", order=80, live=True, view="LabelSmoothingTab", short="Smoothing"
+)

@@ -7,4 +7,11 @@ the lab's (``explorer.lab.natural_gradient.params``).
 
 from explorer.ui.topic import TabInfo
 
-TAB = TabInfo(name="natural_gradient", title="Natural gradient", order=60, live=True, view="NaturalGradientTab")
+TAB = TabInfo(
+    name="natural_gradient",
+    title="Natural gradient",
+    order=60,
+    live=True,
+    view="NaturalGradientTab",
+    short="Natural grad.",
+)

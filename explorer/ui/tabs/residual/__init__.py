@@ -6,4 +6,4 @@ holds :class:`ResidualTab`, and the modules beside it its panels, parameters and
 
 from explorer.ui.topic import TabInfo
 
-TAB = TabInfo(name="residual", title="Residual networks", order=10, live=True, view="ResidualTab")
+TAB = TabInfo(name="residual", title="Residual networks", order=10, live=True, view="ResidualTab", short="ResNets")

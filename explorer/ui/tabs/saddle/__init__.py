@@ -6,4 +6,4 @@ holds :class:`SaddleTab`; its parameters are the lab's (``explorer.lab.saddle.pa
 
 from explorer.ui.topic import TabInfo
 
-TAB = TabInfo(name="saddle", title="Saddle points", order=50, live=True, view="SaddleTab")
+TAB = TabInfo(name="saddle", title="Saddle points", order=50, live=True, view="SaddleTab", short="Saddles")

@@ -7,4 +7,4 @@ lab's (``explorer.lab.vanishing.params``).
 
 from explorer.ui.topic import TabInfo
 
-TAB = TabInfo(name="vanishing", title="VGG vs ResNet", order=20, live=True, view="VanishingTab")
+TAB = TabInfo(name="vanishing", title="VGG vs ResNet", order=20, live=True, view="VanishingTab", short="VGG/ResNet")
