@@ -175,6 +175,22 @@ def _model_flags(args: argparse.Namespace) -> None:
     args.set = [f"{key}={value}" for _, key, value in given] + list(args.set)
 
 
+def _check_files(tab_cls: Any, assignments: list[tuple[str, Any]]) -> None:
+    """Before a headless export writes anything: the files the settings name (a user's model) load, or one line.
+
+    Only headless: a window runs the user's code in the experiment's worker, where a file that hangs is
+    abandoned by Reset or quit and a bad one is a line in the tab's banner."""
+    check = getattr(tab_cls, "check_files", None)
+    if check is None:
+        return
+    from explorer.ui.params import defaults
+
+    try:
+        check({**defaults(tab_cls.parameters()), **dict(assignments)}, {key for key, _ in assignments})
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _check_targets(args: argparse.Namespace) -> None:
     """Every file an export will write, checked by trying (``os.access`` says yes to root everywhere)."""
     from explorer.ui.export import SUFFIXES, ExportError, check_writable
@@ -291,6 +307,8 @@ def _main(args: argparse.Namespace) -> int:
     from explorer.ui.params import defaults
 
     assignments = parse_assignments(tab_cls, args.set, defaults(tab_cls.parameters()))
+    if headless:
+        _check_files(tab_cls, assignments)
     return _open_window(args, tab_cls, assignments, width, height)
 
 

@@ -240,3 +240,41 @@ def test_the_command_line_refuses_a_bad_file_with_one_line(tmp_path, capsys):
     assert cli.main(["--tab", "saddle", "--model", str(SPIRALS), "--export", str(out)]) == 2
     assert "--model is for --tab your_model" in capsys.readouterr().err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["my_net.py"]
+
+
+def _hanging_file(folder: Path) -> tuple[Path, Path, Path]:
+    """A model file whose data() says it has started, then waits until ``release`` exists."""
+    entered, release, path = folder / "entered", folder / "release", folder / "hangs.py"
+    path.write_text(
+        HEAD + MODEL + "import pathlib, time\n"
+        f"def data():\n    pathlib.Path({str(entered)!r}).touch()\n"
+        f"    while not pathlib.Path({str(release)!r}).exists():\n        time.sleep(0.01)\n"
+        "    raise RuntimeError('released')\n"
+    )
+    return path, entered, release
+
+
+def test_reset_abandons_a_model_that_hangs(qtbot, window, tmp_path):
+    page = _ready(qtbot, window)
+    path, entered, release = _hanging_file(tmp_path)
+    page.params.set_value("model_path", str(path))
+    try:
+        qtbot.waitUntil(entered.exists, timeout=60000)  # the worker is inside the user's data()
+        page.params.set_value("model_path", str(SPIRALS))  # a Reset while it hangs: the GUI goes on
+        _ready(qtbot, window, SPIRALS)
+        frame = _train(qtbot, page)
+        assert frame.model_file == SPIRALS.name and page.banner.text() == ""
+    finally:
+        release.touch()
+
+
+@pytest.mark.slow  # a process of its own: ~4 s
+def test_quit_abandons_a_model_that_hangs(tmp_path):
+    path, _, _ = _hanging_file(tmp_path)  # never released: only the process's end stops it
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LOSS_EXPLORER_CACHE": str(tmp_path / "cache")}
+    command = [sys.executable, str(ROOT / "main.py"), "--settings", str(tmp_path / "s.ini"), "--model", str(path),
+               "--play", "--quit-after-paint", "3000"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "terminate called" not in done.stderr and "QThread" not in done.stderr, done.stderr
+    assert (tmp_path / "entered").exists()  # it did hang inside data() when the window closed

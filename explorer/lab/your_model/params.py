@@ -71,9 +71,10 @@ def experiment_config(values: dict[str, Any], device: str) -> Any:
     return config_from(YourModelConfig, PARAMS, values, device=device)
 
 
-def check_values(values: dict[str, Any], given: set[str]) -> None:
-    """The command line's check before anything runs or is written: a model file, weights file or memory limit
-    given there is loaded and checked now (torch loads here), so a bad one is one line, not a failed run.
+def check_files(values: dict[str, Any], given: set[str]) -> None:
+    """A headless command line's check before anything runs or is written: a model file, weights file or memory
+    limit given there is loaded and checked now (torch loads here), so a bad one is one line, not a failed run.
+    A window does not call it: there the user's code runs in the experiment's worker (a hang is abandoned).
 
     Raises the loader's ``UserModelError`` (a ValueError) with the line to show."""
     if not {"model_path", "weights", "memory_limit_gb"} & given:

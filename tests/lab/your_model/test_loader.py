@@ -157,14 +157,14 @@ def test_the_readme_contract_loads_as_written(tmp_path):
     assert failure is None and frame.step == 5
 
 
-def test_the_command_lines_check_loads_only_what_it_was_given(tmp_path, monkeypatch):
+def test_the_headless_check_loads_only_what_it_was_given(tmp_path, monkeypatch):
     values = {p.key: p.default for p in params.PARAMS}
     loads: list[Path] = []
     monkeypatch.setattr(loader, "load", lambda path, *args: loads.append(path))
-    params.check_values(values, {"steps", "lr"})
+    params.check_files(values, {"steps", "lr"})
     assert loads == []  # the shipped example, unchanged: nothing to check (and torch stays unloaded)
-    params.check_values({**values, "model_path": "mine.py"}, {"model_path"})
-    params.check_values({**values, "memory_limit_gb": 0.5}, {"memory_limit_gb"})
+    params.check_files({**values, "model_path": "mine.py"}, {"model_path"})
+    params.check_files({**values, "memory_limit_gb": 0.5}, {"memory_limit_gb"})
     assert loads == [Path("mine.py"), loader.examples()[0]]
 
 

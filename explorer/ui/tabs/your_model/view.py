@@ -87,8 +87,8 @@ class YourModelTab(TopicTab):
         return list(params.PARAMS)
 
     @classmethod
-    def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
-        params.check_values(values, given)  # the command line: a model file given is loaded and checked now
+    def check_files(cls, values: dict[str, Any], given: set[str]) -> None:
+        params.check_files(values, given)  # a headless command line: a model file given is loaded and checked now
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
