@@ -94,3 +94,12 @@ def test_configs_refuse_what_they_cannot_run():
     for bad in ({"optimizer": "lbfgs"}, {"lr": 0.0}, {"steps": 0}, {"path_points": 2}, {"memory_limit_gb": -1.0}):
         with pytest.raises(ValueError):
             YourModelConfig(**bad)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_device_menus_cuda_trains_the_example_there_and_agrees_with_the_cpu():
+    example = str(loader.examples()[0])
+    on_cpu = _last(YourModelConfig(model_path=example, steps=20, curvature_every=10, device="cpu"))
+    on_gpu = _last(YourModelConfig(model_path=example, steps=20, curvature_every=10, device="cuda"))
+    assert np.all(np.isfinite(on_gpu.losses)) and np.all(np.isfinite(on_gpu.top_eigenvalues))
+    np.testing.assert_allclose(on_gpu.losses[0], on_cpu.losses[0], rtol=1e-3)  # the same seed, the same start
