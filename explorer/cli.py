@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--presentation", action="store_true", help="large fonts, thick lines, Okabe-Ito colours")
     parser.add_argument("--theme", choices=("light", "dark"), help="colour theme")
     parser.add_argument("--size", default="1600x1000", help="window size for export, WIDTHxHEIGHT")
+    parser.add_argument("--session", type=Path, metavar="FILE.json",
+                        help="open a saved session (every tab's parameters, tab, theme, device); --tab and --set "
+                        "apply on top")  # fmt: skip
+    parser.add_argument("--save-session", type=Path, metavar="FILE.json",
+                        help="headless: write the session (after --session, --tab and --set) to FILE and exit")
     parser.add_argument("--settings", type=Path, help="settings file (INI) instead of the per-user one")
     parser.add_argument("--list-tabs", action="store_true", help="print the topics and exit")
     parser.add_argument("--list-params", action="store_true", help="print the tab's parameters and exit")
@@ -175,6 +180,16 @@ def _model_flags(args: argparse.Namespace) -> None:
     args.set = [f"{key}={value}" for _, key, value in given] + list(args.set)
 
 
+def _read_session(path: Path) -> Any:
+    """The session file, checked whole before any window exists: a bad one is one line and exit 2."""
+    from explorer.ui.session import SessionError, read
+
+    try:
+        return read(path)
+    except SessionError as exc:
+        raise UsageError(f"--session {exc}") from None
+
+
 def _check_files(tab_cls: Any, assignments: list[tuple[str, Any]]) -> None:
     """Before a headless export writes anything: the files the settings name (a user's model) load, or one line.
 
@@ -196,6 +211,8 @@ def _check_targets(args: argparse.Namespace) -> None:
     from explorer.ui.export import SUFFIXES, ExportError, check_writable
 
     try:
+        if args.save_session is not None:
+            check_writable(args.save_session)
         if args.export is not None:
             if args.export.suffix.lower() not in SUFFIXES:
                 raise UsageError(f"--export {args.export}: use a file ending in {', '.join(SUFFIXES)}")
@@ -263,8 +280,12 @@ def run() -> NoReturn:
     os._exit(code)
 
 
+def _headless(args: argparse.Namespace) -> bool:
+    return args.export is not None or args.export_all is not None or args.save_session is not None
+
+
 def _main(args: argparse.Namespace) -> int:
-    headless = args.export is not None or args.export_all is not None
+    headless = _headless(args)
     width, height = _size(args.size)
     _model_flags(args)
     _check_targets(args)
@@ -291,7 +312,10 @@ def _main(args: argparse.Namespace) -> int:
         if args.tab in BROKEN_TABS:
             raise UsageError(f"tab {args.tab!r} could not load: {BROKEN_TABS[args.tab]}")
         raise UsageError(f"unknown tab {args.tab!r}; choose from {', '.join(infos)}")
-    chosen = infos[args.tab] if args.tab else next(iter(infos.values()))
+    session = _read_session(args.session) if args.session is not None else None
+    args.loaded_session = session
+    first = infos[session.tab] if session is not None else next(iter(infos.values()))
+    chosen = infos[args.tab] if args.tab else first
     if not (headless or args.tab or args.set or args.list_params):  # the window opens its last tab
         return _open_window(args, None, [], width, height)
     try:
@@ -306,7 +330,8 @@ def _main(args: argparse.Namespace) -> int:
         return 0
     from explorer.ui.params import defaults
 
-    assignments = parse_assignments(tab_cls, args.set, defaults(tab_cls.parameters()))
+    base = session.values[tab_cls.name] if session is not None else defaults(tab_cls.parameters())
+    assignments = parse_assignments(tab_cls, args.set, base)
     if headless:
         _check_files(tab_cls, assignments)
     return _open_window(args, tab_cls, assignments, width, height)
@@ -315,7 +340,7 @@ def _main(args: argparse.Namespace) -> int:
 def _open_window(args: argparse.Namespace, tab_cls: Any, assignments: list[tuple[str, Any]], width: int,
                  height: int) -> int:  # fmt: skip
     """Build the window (headless for an export) on ``tab_cls``, or on the last tab when that is None."""
-    headless = args.export is not None or args.export_all is not None
+    headless = _headless(args)
     hint = None if headless else missing_qt_libraries()
     if hint is not None:
         print(hint, file=sys.stderr)
@@ -332,6 +357,9 @@ def _open_window(args: argparse.Namespace, tab_cls: Any, assignments: list[tuple
     if args.caption is not None:
         settings["caption"] = args.caption
     window = MainWindow(settings, headless=headless)
+    session = getattr(args, "loaded_session", None)
+    if session is not None:
+        _apply_session(window, session, args.session, headless)
     if args.presentation or args.theme:
         dark = (args.theme or settings["theme"]) == "dark"
         window.set_theme(Theme(dark=dark, presentation=args.presentation or settings["presentation"]))
@@ -340,6 +368,16 @@ def _open_window(args: argparse.Namespace, tab_cls: Any, assignments: list[tuple
         page.apply_settings(assignments)
     window.resize(width, height)
     try:
+        if args.save_session is not None:
+            from explorer.ui.session import save
+
+            try:
+                print(save(window, args.save_session))
+            except OSError as exc:
+                print(f"loss-explorer: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            if args.export is None and args.export_all is None:
+                return 0
         if headless:
             return _export(app, window, args)
         if args.quit_after_paint is not None:
@@ -349,6 +387,20 @@ def _open_window(args: argparse.Namespace, tab_cls: Any, assignments: list[tuple
         return app.exec()
     finally:
         _tear_down(app, window)
+
+
+def _apply_session(window: Any, session: Any, path: Path, headless: bool) -> None:
+    """The session into the window; in a window, a model file it names is asked about first (headless, the
+    command line is the user's own choice: it is said on stderr)."""
+    from explorer.ui.session import apply, open_file
+
+    if not headless:
+        open_file(window, path)
+        return
+    if session.model_file() is not None:
+        print(f"loss-explorer: the session runs the model file {session.model_file()}", file=sys.stderr)
+    for note in apply(window, session):
+        print(f"loss-explorer: {note}", file=sys.stderr)
 
 
 def _tear_down(app: Any, window: Any) -> None:

@@ -56,6 +56,7 @@ SCHEMA: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "side_open": (True, _as_bool),
     "export_folder": ("", _path),
     "model_folder": ("", _path),  # where File > Open model… last found a file
+    "session_folder": ("", _path),  # where File > Open/Save session… last went
 }
 
 

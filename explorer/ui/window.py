@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from explorer.ui import session
 from explorer.ui.runner import wait_for_workers
 from explorer.ui.settings import Settings
 from explorer.ui.theme import Theme, apply_to_application
@@ -221,6 +222,9 @@ class MainWindow(QtWidgets.QMainWindow):
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self._action(file, "Open model…", self._open_model_dialog, "Ctrl+O")
+        file.addSeparator()
+        self._action(file, "Open session…", lambda: session.open_dialog(self), "Ctrl+Shift+O")
+        self._action(file, "Save session…", lambda: session.save_dialog(self), "Ctrl+S")
         file.addSeparator()
         self._action(file, "Export image (PNG, 2x)…", lambda: self._export_dialog(".png"), "Ctrl+E")
         self._action(file, "Export plots (SVG)…", lambda: self._export_dialog(".svg"), "Ctrl+Shift+S")
