@@ -12,20 +12,20 @@ load, no display) is one line on stderr and exit status 2 (1 for no display), be
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-EXIT_USAGE = 2
-EXIT_DIVERGED = 3  # headless: a run diverged, ran out of memory or failed; what it had is exported
-EXIT_NO_DISPLAY = 1
+from explorer.cli.display import XCB_PACKAGES, has_display, missing_qt_libraries
+from explorer.cli.errors import EXIT_DIVERGED, EXIT_NO_DISPLAY, EXIT_USAGE, UsageError
+from explorer.cli.headless import _apply_session, _check_files, _check_targets, _export, _read_session, _record
 
-
-class UsageError(Exception):
-    """A one-line complaint about the command line."""
+__all__ = [
+    "EXIT_DIVERGED", "EXIT_NO_DISPLAY", "EXIT_USAGE", "XCB_PACKAGES", "UsageError", "_check_targets", "_export",
+    "build_parser", "has_display", "main", "missing_qt_libraries", "parse_assignments", "run",
+]  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,11 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--presentation", action="store_true", help="large fonts, thick lines, Okabe-Ito colours")
     parser.add_argument("--theme", choices=("light", "dark"), help="colour theme")
     parser.add_argument("--size", default="1600x1000", help="window size for export, WIDTHxHEIGHT")
+    parser.add_argument("--record", type=Path, metavar="OUT.gif|OUT.mp4",
+                        help="headless: record the tab's plots as it trains, --steps steps, into a GIF or MP4")
+    parser.add_argument("--frame-every", type=int, metavar="K",
+                        help="with --record: one picture every K steps (default: about 50 pictures in all)")
+    parser.add_argument("--fps", type=float, default=10.0, help="with --record: frames per second (default 10)")
     parser.add_argument("--session", type=Path, metavar="FILE.json",
                         help="open a saved session (every tab's parameters, tab, theme, device); --tab and --set "
                         "apply on top")  # fmt: skip
-    parser.add_argument("--save-session", type=Path, metavar="FILE.json",
-                        help="headless: write the session (after --session, --tab and --set) to FILE and exit")
+    parser.add_argument(
+        "--save-session",
+        type=Path,
+        metavar="FILE.json",
+        help="headless: write the session (after --session, --tab and --set) to FILE and exit",
+    )
     parser.add_argument("--settings", type=Path, help="settings file (INI) instead of the per-user one")
     parser.add_argument("--list-tabs", action="store_true", help="print the topics and exit")
     parser.add_argument("--list-params", action="store_true", help="print the tab's parameters and exit")
@@ -70,52 +79,6 @@ def _size(text: str) -> tuple[int, int]:
     if not (320 <= width <= 8000 and 240 <= height <= 8000):
         raise UsageError(f"--size must be between 320x240 and 8000x8000, got {text}")
     return width, height
-
-
-def has_display() -> bool:
-    if sys.platform != "linux":
-        return True
-    platform_name = os.environ.get("QT_QPA_PLATFORM", "")
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or platform_name)
-
-
-#: the X11 libraries Qt's xcb platform plugin needs, as Debian/Ubuntu packages
-XCB_PACKAGES = (
-    "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
-    "libxkbcommon-x11-0 libxcb-shape0 libxcb-xkb1 libxcb-randr0"
-)
-
-
-def missing_qt_libraries() -> str | None:
-    """Why Qt could not open an X11 window, as one line, or None if it can.
-
-    Qt aborts the whole process when its xcb plugin fails to load, so ask the dynamic loader first:
-    loading the plugin names the first missing library, and Qt >= 6.5 also needs libxcb-cursor.
-    """
-    import ctypes
-    import ctypes.util
-    import re
-
-    uses_xcb = os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb" and not os.environ.get("WAYLAND_DISPLAY")
-    if sys.platform != "linux" or not uses_xcb:
-        return None
-    from PyQt6 import QtCore
-
-    plugins = Path(QtCore.QLibraryInfo.path(QtCore.QLibraryInfo.LibraryPath.PluginsPath))
-    missing = None
-    try:
-        ctypes.CDLL(str(plugins / "platforms" / "libqxcb.so"))
-    except OSError as exc:
-        found = re.search(r"(lib[\w.+-]+\.so[\w.]*)", str(exc))
-        missing = found.group(1) if found else str(exc)
-    if missing is None and not ctypes.util.find_library("xcb-cursor"):
-        missing = "libxcb-cursor.so.0"
-    if missing is None:
-        return None
-    return (
-        f"loss-explorer: Qt cannot open a window because {missing} is missing: install the X11 libraries "
-        f"(Debian/Ubuntu: sudo apt install {XCB_PACKAGES}), or export with --export"
-    )
 
 
 def parse_assignments(tab_cls: Any, texts: list[str], values: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -180,85 +143,6 @@ def _model_flags(args: argparse.Namespace) -> None:
     args.set = [f"{key}={value}" for _, key, value in given] + list(args.set)
 
 
-def _read_session(path: Path) -> Any:
-    """The session file, checked whole before any window exists: a bad one is one line and exit 2."""
-    from explorer.ui.session import SessionError, read
-
-    try:
-        return read(path)
-    except SessionError as exc:
-        raise UsageError(f"--session {exc}") from None
-
-
-def _check_files(tab_cls: Any, assignments: list[tuple[str, Any]]) -> None:
-    """Before a headless export writes anything: the files the settings name (a user's model) load, or one line.
-
-    Only headless: a window runs the user's code in the experiment's worker, where a file that hangs is
-    abandoned by Reset or quit and a bad one is a line in the tab's banner."""
-    check = getattr(tab_cls, "check_files", None)
-    if check is None:
-        return
-    from explorer.ui.params import defaults
-
-    try:
-        check({**defaults(tab_cls.parameters()), **dict(assignments)}, {key for key, _ in assignments})
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _check_targets(args: argparse.Namespace) -> None:
-    """Every file an export will write, checked by trying (``os.access`` says yes to root everywhere)."""
-    from explorer.ui.export import SUFFIXES, ExportError, check_writable
-
-    try:
-        if args.save_session is not None:
-            check_writable(args.save_session)
-        if args.export is not None:
-            if args.export.suffix.lower() not in SUFFIXES:
-                raise UsageError(f"--export {args.export}: use a file ending in {', '.join(SUFFIXES)}")
-            check_writable(args.export)
-        if args.export_all is not None:
-            folder = args.export_all
-            if folder.exists() and not folder.is_dir():
-                raise UsageError(f"--export-all {folder}: exists and is not a folder")
-            if folder.is_dir():
-                from explorer.ui.topic import tab_classes
-
-                for cls in tab_classes():
-                    for suffix in SUFFIXES:
-                        check_writable(folder / f"{cls.name}{suffix}")
-            else:
-                _probe_new_folder(folder)
-    except ExportError as exc:
-        flag = "--export" if args.export_all is None else "--export-all"
-        raise UsageError(f"{flag}: {exc}") from None
-    if not 0 <= args.steps <= 1_000_000:
-        raise UsageError(f"--steps must be between 0 and 1000000, got {args.steps}")
-
-
-def _probe_new_folder(folder: Path) -> None:
-    """Create ``folder`` (and the missing folders above it), write a file in it, and remove it all again."""
-    from explorer.ui.export import probe_folder
-
-    missing: list[Path] = []
-    above = folder.absolute()
-    while not above.exists() and not above.is_symlink():
-        missing.append(above)
-        above = above.parent
-    if not above.is_dir():
-        raise UsageError(f"--export-all {folder}: {above} is not a folder")
-    try:
-        for path in reversed(missing):
-            path.mkdir()
-        probe_folder(folder)
-    except OSError as exc:
-        raise UsageError(f"--export-all {folder}: cannot create this folder ({exc.strerror or exc})") from None
-    finally:
-        for path in missing:  # deepest first; a folder that was never made is simply not there
-            with contextlib.suppress(OSError):
-                path.rmdir()
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(build_parser().parse_args(argv))
@@ -281,7 +165,7 @@ def run() -> NoReturn:
 
 
 def _headless(args: argparse.Namespace) -> bool:
-    return args.export is not None or args.export_all is not None or args.save_session is not None
+    return any(getattr(args, key) is not None for key in ("export", "export_all", "save_session", "record"))
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -376,8 +260,12 @@ def _open_window(args: argparse.Namespace, tab_cls: Any, assignments: list[tuple
             except OSError as exc:
                 print(f"loss-explorer: error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
-            if args.export is None and args.export_all is None:
+            if args.export is None and args.export_all is None and args.record is None:
                 return 0
+        if args.record is not None:
+            code = _record(app, window, args)
+            if code != 0 or (args.export is None and args.export_all is None):
+                return code
         if headless:
             return _export(app, window, args)
         if args.quit_after_paint is not None:
@@ -387,20 +275,6 @@ def _open_window(args: argparse.Namespace, tab_cls: Any, assignments: list[tuple
         return app.exec()
     finally:
         _tear_down(app, window)
-
-
-def _apply_session(window: Any, session: Any, path: Path, headless: bool) -> None:
-    """The session into the window; in a window, a model file it names is asked about first (headless, the
-    command line is the user's own choice: it is said on stderr)."""
-    from explorer.ui.session import apply, open_file
-
-    if not headless:
-        open_file(window, path)
-        return
-    if session.model_file() is not None:
-        print(f"loss-explorer: the session runs the model file {session.model_file()}", file=sys.stderr)
-    for note in apply(window, session):
-        print(f"loss-explorer: {note}", file=sys.stderr)
 
 
 def _tear_down(app: Any, window: Any) -> None:
@@ -415,60 +289,6 @@ def _tear_down(app: Any, window: Any) -> None:
     app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     app.processEvents()
     gc.collect()
-
-
-def _export(app: Any, window: Any, args: argparse.Namespace) -> int:
-    """Run and export; a failed write removes every file this export wrote (all or nothing), exit 2.
-
-    A run that stops early (diverged, out of memory) is still exported as far as it got, and the exit
-    status is :data:`EXIT_DIVERGED` so that a script can tell.
-    """
-    from explorer.ui.export import export_everything, export_file, removed_on_failure
-
-    window.show()
-    app.processEvents()
-    written: list[Path] = []
-    stopped: list[str] = []
-    new_folder = args.export_all is not None and not args.export_all.exists()
-    try:
-        with removed_on_failure(written):
-            if args.export is not None:
-                page = window.current_page()
-                if _run(app, page, args.steps):
-                    stopped.append(page.tab.name)
-                written += export_file(page.tab, args.export, caption=window.settings["caption"], step=args.steps)
-            if args.export_all is not None:
-                args.export_all.mkdir(parents=True, exist_ok=True)
-                for name in window.topics:
-                    page = window.select(name)
-                    if _run(app, page, args.steps):
-                        stopped.append(name)
-                    written += export_everything(page.tab, args.export_all, caption=window.settings["caption"])
-    except OSError as exc:
-        if new_folder:
-            with contextlib.suppress(OSError):
-                args.export_all.rmdir()  # only if empty: what we made and wrote nothing into
-        undone = f"; removed the {len(written)} file(s) this export had written" if written else ""
-        print(f"loss-explorer: error: {str(exc).splitlines()[0] if str(exc) else exc!r}{undone}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        window.close()
-    for path in written:
-        print(path)
-    if stopped:
-        print(f"loss-explorer: exported what {', '.join(stopped)} had when it stopped early", file=sys.stderr)
-        return EXIT_DIVERGED
-    return 0
-
-
-def _run(app: Any, page: Any, steps: int) -> bool:
-    """Run ``steps`` headless; say on stderr what went wrong; True if the run stopped early or a job failed
-    (diverged, out of memory, or any other error): the export still has what there was, and exit 3 says so."""
-    failure = page.run_headless(steps)
-    app.processEvents()
-    if failure:
-        print(f"loss-explorer: {page.tab.name}: {failure}", file=sys.stderr)
-    return bool(failure)
 
 
 def _quit_after_paint(app: Any, window: Any, delay_ms: int) -> None:
