@@ -112,6 +112,37 @@ def write_atomic(path: Path, data: bytes) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` for a writer that wants a file name (an encoder), renamed into
+    place when the block ends and removed if it fails, is cancelled or is interrupted: :func:`write_atomic`
+    for output that is not one ``bytes``."""
+    check_writable(path)
+    target = resolved(path)
+    _remove_orphans(target)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".part")
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+    os.close(fd)
+    tmp = Path(name)
+    with _in_flight_lock:
+        IN_FLIGHT.add(tmp)
+    try:
+        yield tmp
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except ExportError:
+        raise
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+    finally:
+        with contextlib.suppress(OSError):  # gone after the rename; anything else: no half-written file
+            tmp.unlink()
+        _forget(tmp)
+
+
 def _forget(tmp: Path) -> None:
     with _in_flight_lock:
         IN_FLIGHT.discard(tmp)
