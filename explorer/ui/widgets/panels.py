@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PyQt6 import QtCore, QtGui, QtWidgets
+
+from explorer.lab.core.presets import Preset, link_presets, preset_index
 
 
 class Banner(QtWidgets.QFrame):
@@ -118,10 +122,84 @@ class JobProgress(QtWidgets.QWidget):
             self.bar.setValue(0)
 
 
+_LINK_ON_DARK = "#7cc4ff"  # a light blue that reads on the dark theme's background
+
+
+class NoteBrowser(QtWidgets.QTextBrowser):
+    """A Markdown note whose "What to try" items end in links that set up the experiment (its presets)."""
+
+    sig_preset = QtCore.pyqtSignal(object)  # the Preset of the link clicked
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)  # every click comes here: a preset runs, a web link opens in the browser
+        self.anchorClicked.connect(self._on_anchor)
+        self.highlighted.connect(self._on_hover)
+        self.markdown = ""
+        self.presets: list[Preset] = []
+
+    def show_markdown(self, markdown: str, presets: Sequence[Preset] = ()) -> None:
+        self.markdown, self.presets = markdown, list(presets)
+        self.setMarkdown(link_presets(markdown, self.presets))
+        self._color_links()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange):
+            self._color_links()
+
+    def _color_links(self) -> None:
+        """Links in the palette's link colour, lightened on a dark background: the Markdown reader takes
+        Qt's default dark blue, which cannot be read on the dark theme's near-black."""
+        palette = self.palette()
+        color = palette.color(QtGui.QPalette.ColorRole.Link)
+        if palette.color(QtGui.QPalette.ColorRole.Base).lightness() < 128 and color.lightness() < 160:
+            color = QtGui.QColor(_LINK_ON_DARK)
+        spans = []
+        block = self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                if fragment.charFormat().isAnchor():
+                    spans.append((fragment.position(), fragment.position() + fragment.length()))
+                it += 1
+            block = block.next()
+        recolor = QtGui.QTextCharFormat()
+        recolor.setForeground(color)
+        cursor = QtGui.QTextCursor(self.document())
+        for start, end in spans:
+            cursor.setPosition(start)
+            cursor.setPosition(end, QtGui.QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(recolor)
+
+    def preset_at(self, href: str) -> Preset | None:
+        index = preset_index(href)
+        return self.presets[index] if index is not None and index < len(self.presets) else None
+
+    def _on_anchor(self, url: QtCore.QUrl) -> None:
+        if preset_index(url.toString()) is None:
+            QtGui.QDesktopServices.openUrl(url)
+            return
+        preset = self.preset_at(url.toString())
+        if preset is not None:
+            self.sig_preset.emit(preset)
+
+    def _on_hover(self, url: QtCore.QUrl) -> None:
+        """Say what a preset link sets before it is clicked."""
+        preset = self.preset_at(url.toString())
+        if preset is None:
+            QtWidgets.QToolTip.hideText()
+            return
+        what = f"the defaults, then {preset.describe()}" if preset.values else "every parameter at its default"
+        QtWidgets.QToolTip.showText(QtGui.QCursor.pos(), f"{preset.tab}: {what}; the run restarts", self)
+
+
 class NotePanel(QtWidgets.QWidget):
-    """The topic's Markdown note under a header that folds it away."""
+    """The topic's Markdown note under a header that folds it away; its experiments are links."""
 
     sig_toggled = QtCore.pyqtSignal(bool)
+    sig_preset = QtCore.pyqtSignal(object)  # a "▶" link of the note was clicked: apply this Preset
 
     def __init__(self, markdown: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,12 +209,19 @@ class NotePanel(QtWidgets.QWidget):
         self.header.setFont(bold_only())  # bold, at the application's size, whatever the theme
         self.header.toggled.connect(self.set_open)
         self.markdown = markdown
-        self.browser = QtWidgets.QTextBrowser(openExternalLinks=True)
+        self.presets: list[Preset] = []
+        self.browser = NoteBrowser()
+        self.browser.sig_preset.connect(self.sig_preset)
         self.restyle()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
         layout.addWidget(self.browser, 1)
+
+    def set_presets(self, presets: Sequence[Preset]) -> None:
+        """Link these presets into the note, each at the end of its What-to-try item."""
+        self.presets = list(presets)
+        self.restyle()
 
     def restyle(self) -> None:
         """Header and note for the application's palette and font now (after a theme change).
@@ -148,7 +233,7 @@ class NotePanel(QtWidgets.QWidget):
         self.header.setStyleSheet("QToolButton { border: none; }")
         bar = self.browser.verticalScrollBar()
         where = bar.value() / bar.maximum() if bar.maximum() > 0 else 0.0
-        self.browser.setMarkdown(self.markdown)
+        self.browser.show_markdown(self.markdown, self.presets)
         wrap_code_blocks(self.browser.document())  # the side panel never scrolls sideways
         self.browser.document().setDocumentMargin(6)
         bar.setValue(round(where * bar.maximum()))  # about the same place in the text
