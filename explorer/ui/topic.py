@@ -24,6 +24,7 @@ from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.focus import PlotFocus
+from explorer.ui.widgets.pins import MAX_PINS, PinBoard, PinButtons, PinSource
 from explorer.ui.widgets.plots import Styled, forget_spot_sizes
 
 #: a CLI shorthand: (help text, function(text, current values) -> [(key, value), ...])
@@ -117,6 +118,10 @@ class TopicTab(QtWidgets.QWidget):
     live: ClassVar[bool] = False
     #: logical pixels below which the page scrolls instead of squashing the plots (x the font scale)
     minimum_height: ClassVar[int] = 0
+    #: True for a topic whose curves can be pinned (``pin_run``): the view lists them in ``pin_curves``
+    pinnable: ClassVar[bool] = False
+    #: settings that change only what is drawn, not the run a pin copies: left out of a pin's label
+    display_settings: ClassVar[frozenset[str]] = frozenset({"view"})
 
     sig_message = QtCore.pyqtSignal(str)  # a problem to show in the tab's banner
     sig_reset = QtCore.pyqtSignal()  # ask the page to restart the experiment (e.g. new start point)
@@ -129,6 +134,8 @@ class TopicTab(QtWidgets.QWidget):
         self.device = "cpu"
         self.shown_step: int | None = None  # the step of the frame on screen, for captions
         self.plot_focus: PlotFocus | None = None  # the page's: which plot, if any, has the whole tab
+        self.pins = PinBoard(self.styled.theme)
+        self.pin_buttons: PinButtons | None = None
 
     def exported_plots(self) -> dict[str, pg.GraphicsItem]:
         """What an SVG export writes: every plot, or only the one focused (named as in ``plots()``)."""
@@ -169,8 +176,13 @@ class TopicTab(QtWidgets.QWidget):
         return {}
 
     def tables(self) -> dict[str, Table]:
-        """What the plots show, as named column tables, for CSV and JSON export."""
+        """What the plots show, as named column tables, for CSV and JSON export (a pinnable view adds
+        :meth:`pin_tables`)."""
         return {}
+
+    def pin_curves(self) -> list[PinSource]:
+        """The curves a pin copies, as they are drawn now (a pinnable view lists them)."""
+        return []
 
     def caption(self) -> str:
         """Topic and key parameters, stamped under an exported image."""
@@ -185,14 +197,62 @@ class TopicTab(QtWidgets.QWidget):
     def attach(self, panel: ParamPanel, jobs: JobRunner) -> None:
         self.panel = panel
         self.jobs = jobs
+        if self.pinnable:
+            panel.sig_changed.connect(self._on_setting_changed)  # pins are named by what differs from the form
 
     def values(self) -> dict[str, Any]:
         assert self.panel is not None
         return self.panel.values()
 
+    # --- pinned runs ------------------------------------------------------------------------
+    def make_pin_buttons(self) -> PinButtons:
+        """The "Pin this run" / "Clear pins" pair, for the view to place beside its view bar or headline."""
+        self.pin_buttons = PinButtons(self.pin_run, self.clear_pins)
+        return self.pin_buttons
+
+    def run_settings(self) -> dict[str, Any]:
+        """The form's values that make the run what it is (display choices left out)."""
+        if self.panel is None:
+            return {}
+        return {k: v for k, v in self.panel.values().items() if k not in self.display_settings}
+
+    def pin_run(self) -> str:
+        """Keep the curves shown now as a faded overlay; returns what happened, for the status bar."""
+        if not self.pinnable:
+            return f"The {self.title} tab has no curves to pin."
+        sources = [s for s in self.pin_curves() if s.item.xData is not None and len(s.item.xData)]
+        if not sources:
+            return self._pins_changed("Nothing to pin yet: run a few steps first.")
+        pin, replaced = self.pins.pin(sources, self.run_settings())
+        self.pins.relabel(self.run_settings())
+        if replaced is not None:
+            message = f"Pinned run {pin.number}; pin {replaced.number}, the oldest, is gone (at most {MAX_PINS})."
+        else:
+            message = f"Pinned run {len(self.pins)} of {MAX_PINS}."
+        return self._pins_changed(message)
+
+    def clear_pins(self) -> str:
+        count = self.pins.clear()
+        message = f"Cleared {count} pinned run{'s' if count != 1 else ''}." if count else "No pinned runs to clear."
+        return self._pins_changed(message)
+
+    def pin_tables(self) -> dict[str, Table]:
+        """Each pin's curves and settings, for a pinnable view's :meth:`tables`."""
+        return self.pins.tables()
+
+    def _pins_changed(self, message: str) -> str:
+        if self.pin_buttons is not None:
+            self.pin_buttons.show_state(len(self.pins), message)
+        return message
+
+    def _on_setting_changed(self, key: str, value: Any) -> None:
+        if self.pins.pins and key not in self.display_settings:
+            self.pins.relabel(self.run_settings())
+
     def apply_theme(self, theme: Theme) -> None:
         """Restyle for ``theme``: a subclass calls this first, then restyles what ``styled`` does not know."""
         self.styled.restyle(theme)
+        self.pins.restyle(theme)
         for widget in self.findChildren(pg.GraphicsLayoutWidget):
             widget.setBackground(theme.background)
 

@@ -92,6 +92,17 @@ class ViewBar(QtWidgets.QTabBar):
             self.show_view(self.views[index])
 
 
+def beside_bar(bar: ViewBar, *widgets: QtWidgets.QWidget) -> QtWidgets.QHBoxLayout:
+    """The bar and, at its right end, a tab's controls that belong to every view (pinning runs, say)."""
+    row = QtWidgets.QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(4)
+    row.addWidget(bar, 1)
+    for widget in widgets:
+        row.addWidget(widget, 0, QtCore.Qt.AlignmentFlag.AlignVCenter)
+    return row
+
+
 def short_title(title: str) -> str:
     """A view's title up to its first colon or comma: "1 · Measured: memory, IO…" → "1 · Measured"."""
     cut = min((i for i in (title.find(":"), title.find(",")) if i > 0), default=len(title))

@@ -15,6 +15,7 @@ from PyQt6 import QtCore
 from explorer.lab.finetune.finetune import STRATEGIES, FinetuneFrame, KSweep
 from explorer.ui.tabs.finetune.rows import PlotRow
 from explorer.ui.theme import style_axis
+from explorer.ui.widgets.pins import PinSource, sync_legend
 from explorer.ui.widgets.plots import Styled, new_plot
 
 SOLID, DASHED = QtCore.Qt.PenStyle.SolidLine, QtCore.Qt.PenStyle.DashLine
@@ -26,13 +27,9 @@ def _curve(styled: Styled, key: str, style: QtCore.Qt.PenStyle = SOLID, width: f
 
 
 def _sync_legend(row: PlotRow, entries: list[tuple[pg.GraphicsObject, str]]) -> None:
-    """The legend lists exactly ``entries``, in order (rebuilt only when they change)."""
-    if [label.text for _, label in row.legend.items] == [name for _, name in entries]:
-        return
-    row.legend.clear()
-    for item, name in entries:
-        row.legend.addItem(item, name)
-    row.fit_legend()
+    """The legend lists exactly ``entries``, in order, then the pinned runs (rebuilt only when they change)."""
+    if sync_legend(row.legend, entries):
+        row.fit_legend()
 
 
 class AccuracyCurves:
@@ -69,6 +66,14 @@ class AccuracyCurves:
             train.setData(state.epochs, state.train_accuracy)
             val.setData(state.epochs, state.val_accuracy)
         _sync_legend(self.row, [(self.curves[s.strategy][1], s.label) for s in frame.strategies])
+
+
+def accuracy_sources(curves: AccuracyCurves, frame: FinetuneFrame) -> list[PinSource]:
+    """Training and validation accuracy of every strategy that trains."""
+    return [PinSource(plot, curves.curves[s.strategy][i], s.strategy, s.label, what, curves.row.legend, 2.0)
+            for i, (what, plot) in enumerate((("train_accuracy", curves.train_plot),
+                                              ("val_accuracy", curves.val_plot)))
+            for s in frame.strategies]  # fmt: skip
 
 
 class PerLayer:

@@ -36,11 +36,13 @@ from explorer.lab.finetune.preparation import Prepared, Waiting, prepare, wait_f
 from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.finetune import describe
+from explorer.ui.tabs.finetune.figures import accuracy_sources
 from explorer.ui.tabs.finetune.pages import HEADLINES, InsidePage, SweepPage, TrainingPage
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.label import selectable_label
-from explorer.ui.widgets.viewbar import ViewBar
+from explorer.ui.widgets.pins import PinSource
+from explorer.ui.widgets.viewbar import ViewBar, beside_bar
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class _Preparing:
 @register
 class FinetuneTab(TopicTab):
     minimum_height = 600  # two rows of plots; the page scrolls below this
+    pinnable = True
+    display_settings = frozenset({"view", *DISPLAY_KEYS})
     summary = (
         "A network pretrained on digits learns six new shapes from 5 images each. Press Space: which layers "
         "should it retrain? The bar above the plots switches to inside the network and the k-sweep."
@@ -91,8 +95,8 @@ class FinetuneTab(TopicTab):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
-        for widget, stretch in ((self.view_bar, 0), (self.headline, 0), (self.source, 0), (self.stack, 1),
-                                (self.hover, 0)):  # fmt: skip
+        layout.addLayout(beside_bar(self.view_bar, self.make_pin_buttons()))
+        for widget, stretch in ((self.headline, 0), (self.source, 0), (self.stack, 1), (self.hover, 0)):
             layout.addWidget(widget, stretch)
         self.view_bar.show_view("training")
         self._stale: set[QtWidgets.QWidget] = set()
@@ -326,6 +330,13 @@ class FinetuneTab(TopicTab):
             "k_sweep": self.sweep_page.plots.row,
         }
 
+    def pin_curves(self) -> list[PinSource]:
+        """The accuracy curves (brought up to the latest frame first, if their page is hidden)."""
+        if self.frame is None:
+            return []
+        self._refresh(self.training)
+        return accuracy_sources(self.training.curves, self.frame)
+
     def tables(self) -> dict[str, Table]:
         tables: dict[str, Table] = {}
         if self.frame is not None:
@@ -336,4 +347,4 @@ class FinetuneTab(TopicTab):
             tables["k_sweep"] = describe.sweep_table(self.sweep)
         if self.pretrained is not None:
             tables["pretraining"] = describe.pretraining_table(self.pretrained)
-        return tables
+        return {**tables, **self.pin_tables()}

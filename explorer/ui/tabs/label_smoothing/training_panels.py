@@ -11,6 +11,7 @@ from explorer.lab.label_smoothing import smoothing
 from explorer.ui.tabs.label_smoothing.twins import TWINS, twin_name, twin_state
 from explorer.ui.theme import Theme
 from explorer.ui.widgets.legended import LegendedPlot
+from explorer.ui.widgets.pins import PinSource
 from explorer.ui.widgets.plots import GrowOnlyRange, Styled
 
 _SOLID, _DASHED = QtCore.Qt.PenStyle.SolidLine, QtCore.Qt.PenStyle.DashLine
@@ -42,6 +43,13 @@ class TrainingPanels:
 
     def panels(self) -> tuple[LegendedPlot, ...]:
         return self.acc_panel, self.nll_panel
+
+    def pin_sources(self) -> list[PinSource]:
+        return [PinSource(panel.plot, curves[twin][data], twin, f"{twin_name(twin)} {data}", what, panel.legend,
+                          1.5 if data == "train" else 2.0)
+                for what, panel, curves in (("accuracy", self.acc_panel, self.acc_curves),
+                                            ("nll", self.nll_panel, self.nll_curves))
+                for twin in TWINS for data in ("train", "val")]  # fmt: skip
 
     def restyle(self, theme: Theme, font: QtGui.QFont) -> None:
         """The grey legend samples of the two line styles, and room on the NLL axis for "0.001"."""

@@ -27,12 +27,15 @@ from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
+from explorer.ui.widgets.pins import PinSource
 from explorer.ui.widgets.plots import HoverReadout
 
 
 @register
 class LabelSmoothingTab(TopicTab):
     minimum_height = 600  # two rows of plots; the page scrolls below this
+    pinnable = True
+    display_settings = frozenset({"target_class", "projection"})
     summary = "Press Play: two identical networks train, one on one-hot targets, one on smoothed targets."
 
     @classmethod
@@ -71,7 +74,10 @@ class LabelSmoothingTab(TopicTab):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.table)
-        layout.addWidget(self.hover)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.hover, 1)
+        row.addWidget(self.make_pin_buttons())
+        layout.addLayout(row)
         self._restyle_fixed()
 
     def _panels(self) -> list[LegendedPlot]:
@@ -165,6 +171,10 @@ class LabelSmoothingTab(TopicTab):
             "penultimate_smoothed": geometry.panels["smoothed"],
         }
 
+    def pin_curves(self) -> list[PinSource]:
+        """Accuracy and NLL of both networks, training set and validation set."""
+        return self.training_plots.pin_sources() if self.frame is not None else []
+
     def tables(self) -> dict[str, Table]:
         if self.theory_plots.theory is None and self.panel is not None:
             self._draw_theory()
@@ -173,4 +183,4 @@ class LabelSmoothingTab(TopicTab):
             tables.update(theory_tables(self.theory_plots.theory))
         if self.frame is not None:
             tables.update(training_tables(self.frame))
-        return tables
+        return {**tables, **self.pin_tables()}

@@ -15,6 +15,7 @@ from explorer.ui.tabs.natural_gradient.invariance_page import WARN
 from explorer.ui.topic import Table
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
+from explorer.ui.widgets.pins import PinSource, sync_legend
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout, Styled, new_plot
 from explorer.ui.widgets.table import ReadOnlyTable
 
@@ -109,10 +110,8 @@ class RacePage(QtWidgets.QWidget):
         )
         legend = [RACE_LABELS[m] + ("" if ok else " (off: P too large)") for m, ok in zip(
             race.methods, race.available, strict=True)]  # fmt: skip
-        if [label.text for _, label in self.legend.items] != legend:
-            self.legend.clear()
-            for method, text in zip(race.methods, legend, strict=True):
-                self.legend.addItem(self.step_curves[method], text)
+        if sync_legend(self.legend, ((self.step_curves[m], text) for m, text in zip(race.methods, legend,
+                                                                                         strict=True))):  # fmt: skip
             self.styled.restyle(self.styled.theme)
         off = [r for r, ok in zip(race.reasons, race.available, strict=True) if not ok]
         if off:
@@ -134,6 +133,17 @@ class RacePage(QtWidgets.QWidget):
                 ]  # fmt: skip
             self.table.set_row(row, cells)
             self.table.item(row, 0).setData(QtCore.Qt.ItemDataRole.DecorationRole, self.styled.swatch(method))
+
+    def pin_sources(self) -> list[PinSource]:
+        """Every running method's loss per step and per second."""
+        race = self.race
+        if race is None:
+            return []
+        methods = [m for m, ok in zip(race.methods, race.available, strict=True) if ok]
+        return [PinSource(plot, curves[m], m, RACE_LABELS[m], what, self.legend, 2.0)
+                for what, plot, curves in (("race_per_step", self.step_plot, self.step_curves),
+                                           ("race_per_second", self.time_plot, self.time_curves))
+                for m in methods]  # fmt: skip
 
     # --- hover ----------------------------------------------------------------------------------
     def describe_step(self, x: float, y: float) -> str | None:

@@ -25,7 +25,8 @@ from explorer.ui.tabs.natural_gradient.race_page import RacePage
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.label import selectable_label
-from explorer.ui.widgets.viewbar import ViewBar
+from explorer.ui.widgets.pins import PinSource
+from explorer.ui.widgets.viewbar import ViewBar, beside_bar
 
 if TYPE_CHECKING:
     from explorer.lab.natural_gradient.fisher_cost import CostResult
@@ -48,6 +49,8 @@ HEADLINES = {
 @register
 class NaturalGradientTab(TopicTab):
     minimum_height = 560  # two rows of plots; the page scrolls below this
+    pinnable = True  # the race: the Gaussian fit and the cost sweep stay as they are
+    display_settings = frozenset({"view", "log_time", *(p.key for p in params.PARAMS if p.key.startswith("cost_"))})
     summary = (
         "Press Space: the Gaussian fit and the training race run together. The bar above the plots switches "
         "between invariance, the race and the measured cost."
@@ -75,7 +78,7 @@ class NaturalGradientTab(TopicTab):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
-        layout.addWidget(self.view_bar)
+        layout.addLayout(beside_bar(self.view_bar, self.make_pin_buttons()))
         layout.addWidget(self.headline)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.hover)
@@ -182,10 +185,13 @@ class NaturalGradientTab(TopicTab):
             "cost_time": cost.time_plot,
         }
 
+    def pin_curves(self) -> list[PinSource]:
+        return self.race_page.pin_sources()
+
     def tables(self) -> dict[str, Table]:
         tables: dict[str, Table] = {}
         if self.frame is not None:
             tables.update(self.fit_page.tables(self.frame))
             tables.update(self.race_page.tables(self.frame.race, self.values()))
         tables.update(self.cost_page.tables())
-        return tables
+        return {**tables, **self.pin_tables()}

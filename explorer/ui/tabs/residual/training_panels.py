@@ -16,6 +16,7 @@ from explorer.ui.tabs.residual.cells import KINDS, bar_room, nearest, set_title,
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table
 from explorer.ui.widgets.legended import LegendedPlot
+from explorer.ui.widgets.pins import PinSource, sync_legend
 from explorer.ui.widgets.plots import GrowOnlyRange, HeatmapPanel, Styled, new_plot
 
 if TYPE_CHECKING:
@@ -33,13 +34,9 @@ def slots(depths: tuple[int, ...]) -> list[int]:
 
 
 def _sync_legend(panel: LegendedPlot, items: list[pg.PlotDataItem], names: list[str]) -> None:
-    """The legend lists the curves in use, in slot order, and no others."""
-    if [label.text for _, label in panel.legend.items] == names:
-        return
-    panel.legend.clear()
-    for item, name in zip(items, names, strict=True):
-        panel.legend.addItem(item, name)
-    panel.fit_legend()
+    """The legend lists the curves in use, in slot order, and no others (but the pinned runs')."""
+    if sync_legend(panel.legend, zip(items, names, strict=True)):
+        panel.fit_legend()
 
 
 class TrainingPanels:
@@ -158,6 +155,17 @@ class TrainingPanels:
         """Another depth on the heatmap: its own colour scale."""
         self._levels = (np.inf, -np.inf)
         self._show_ratio_map(frame, depth)
+
+    def pin_sources(self, frame: ResidualFrame) -> list[PinSource]:
+        """The averaged loss curve of every net, and the ratios per block of every residual net."""
+        order = slots(frame.depths)
+        sources = [PinSource(self.loss_panel.plot, self.loss_curves[kind][slot], kind, f"{kind} {depth}", "loss",
+                             self.loss_panel.legend, DEPTH_PENS[slot][1])
+                   for kind in KINDS for slot, depth in enumerate(order)]  # fmt: skip
+        sources += [PinSource(self.ratio_now.plot, self.ratio_curves[slot], "residual", f"residual {depth}",
+                              "ratio_per_block", self.ratio_now.legend, DEPTH_PENS[slot][1])
+                    for slot, depth in enumerate(order)]  # fmt: skip
+        return sources
 
     # --- hover and export ----------------------------------------------------------------------
     @staticmethod

@@ -24,8 +24,9 @@ from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.gl import refuse_3d
 from explorer.ui.widgets.label import selectable_label
+from explorer.ui.widgets.pins import PinSource
 from explorer.ui.widgets.plots import HoverReadout
-from explorer.ui.widgets.viewbar import ViewBar
+from explorer.ui.widgets.viewbar import ViewBar, beside_bar
 
 if TYPE_CHECKING:
     from explorer.lab.residual.residual import Checkpoint, ResidualFrame
@@ -51,6 +52,8 @@ _DISPLAY = ("shown", "resolution", "span", "landscape_seed", "loss_cap", "auto_l
 @register
 class ResidualTab(TopicTab):
     minimum_height = 620  # two rows of plots; the page scrolls below this
+    pinnable = True
+    display_settings = frozenset({"view", *_DISPLAY, *_ANALYSIS})
     summary = "Press Play: plain and residual nets of 8, 20 and 56 blocks train on the same batches."
 
     @classmethod
@@ -124,7 +127,7 @@ class ResidualTab(TopicTab):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
-        layout.addWidget(self.view_bar)
+        layout.addLayout(beside_bar(self.view_bar, self.make_pin_buttons()))
         layout.addWidget(self.headline)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.hover)
@@ -308,12 +311,15 @@ class ResidualTab(TopicTab):
             **self.curvature_views.plots(),
         }
 
+    def pin_curves(self) -> list[PinSource]:
+        return [] if self.frame is None else self.training.pin_sources(self.frame)
+
     def tables(self) -> dict[str, Table]:
         frame = self.frame
         if frame is None:
-            return {}
+            return self.pin_tables()
         tables = {**self.training.tables(frame), **self.boundaries.tables(frame, self._depth(frame))}
         landscape = self.landscapes.table()
         if landscape is not None:
             tables["landscape"] = landscape
-        return {**tables, **self.curvature_views.tables()}
+        return {**tables, **self.curvature_views.tables(), **self.pin_tables()}

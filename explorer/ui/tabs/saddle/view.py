@@ -12,6 +12,7 @@ from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.saddle import optim, params, saddle, surfaces
 from explorer.ui.params import Param, ParamPanel
 from explorer.ui.runner import JobRunner
+from explorer.ui.tabs.saddle.aliases import command_line_aliases
 from explorer.ui.tabs.saddle.network_page import HEADLINE as NETWORK_HEADLINE
 from explorer.ui.tabs.saddle.network_page import NetworkPage
 from explorer.ui.tabs.saddle.surface_3d import SurfaceIn3D
@@ -19,9 +20,10 @@ from explorer.ui.theme import Theme
 from explorer.ui.topic import Alias, Table, TopicTab, register
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import StripLegend
+from explorer.ui.widgets.pins import PinSource, sync_legend
 from explorer.ui.widgets.plots import GrowOnlyRange, HeatmapPanel, HoverReadout, new_plot
 from explorer.ui.widgets.table import ReadOnlyTable
-from explorer.ui.widgets.viewbar import ViewBar
+from explorer.ui.widgets.viewbar import ViewBar, beside_bar
 
 _MARKERS = {  # kind -> (symbol, fill, edge): readable on any colour map
     "minimum": ("o", "#ffffff", "#000000"),
@@ -40,6 +42,10 @@ _NO_FISHER = "Natural gradient needs a model's Fisher information: choose the tw
 @register
 class SaddleTab(TopicTab):
     summary = "Click the surface to choose where every optimizer starts; press Space to race them."
+    pinnable = True
+    display_settings = frozenset(
+        {"view", "log_color", "resolution", *(p.key for p in params.PARAMS if p.key.startswith("plateau_"))}
+    )
 
     @classmethod
     def parameters(cls) -> list[Param]:
@@ -47,24 +53,7 @@ class SaddleTab(TopicTab):
 
     @classmethod
     def aliases(cls) -> dict[str, Alias]:
-        def only(text: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
-            chosen = [t.strip() for t in text.split(",") if t.strip()]
-            if chosen == ["all"]:
-                chosen = list(optim.NAMES)
-            unknown = [c for c in chosen if c not in optim.NAMES]
-            if unknown or not chosen:
-                raise ValueError(f"optimizer must be 'all' or a comma list of {', '.join(optim.NAMES)}; got {text!r}")
-            return [(n, n in chosen) for n in optim.NAMES]
-
-        def rate(text: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
-            spec = next(p for p in cls.parameters() if p.key == "gd_lr")
-            lr = spec.parse(text)
-            return [(f"{n}_lr", lr) for n in optim.NAMES if values[n]]
-
-        return {
-            "optimizer": ("enable only these optimizers: a comma list, or all", only),
-            "lr": ("set the learning rate of every enabled optimizer", rate),
-        }
+        return command_line_aliases(cls.parameters())
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,7 +130,7 @@ class SaddleTab(TopicTab):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
-        layout.addWidget(self.view_bar)
+        layout.addLayout(beside_bar(self.view_bar, self.make_pin_buttons()))
         layout.addWidget(self.headline)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.hover)
@@ -272,16 +261,10 @@ class SaddleTab(TopicTab):
 
     def _sync_legend(self, names: list[str]) -> None:
         """The legend lists the optimizers that are running, in display order, and no others."""
-        legend = self.legend
-        wanted = [*_MARKERS, *(optim.LABELS[n] for n in names)]
-        if [label.text for _, label in legend.items] == wanted:
-            return
-        legend.clear()
-        for kind, item in self.critical_items.items():
-            legend.addItem(item, kind)
-        for name in names:
-            legend.addItem(self.loss_curves[name], optim.LABELS[name])
-        self.styled.restyle(self.styled.theme)
+        entries = [*((item, kind) for kind, item in self.critical_items.items()),
+                   *((self.loss_curves[name], optim.LABELS[name]) for name in names)]  # fmt: skip
+        if sync_legend(self.legend, entries):
+            self.styled.restyle(self.styled.theme)
 
     def _fill_table(self, frame: saddle.SaddleFrame, values: dict[str, Any]) -> None:
         names = list(frame.paths)
@@ -374,9 +357,19 @@ class SaddleTab(TopicTab):
         super().resizeEvent(event)
         self._fit_table()
 
+    def pin_curves(self) -> list[PinSource]:
+        """The surfaces view's paths, losses and gradient norms (the network view's run is another)."""
+        if self.network or self.frame is None:
+            return []
+        return [PinSource(plot, items[name], name, optim.LABELS[name], what, self.legend, width)
+                for what, plot, items, width in (("paths", self.surface_plot, self.paths, 2.0),
+                                                 ("loss", self.loss_plot, self.loss_curves, 1.5),
+                                                 ("grad_norm", self.grad_plot, self.grad_curves, 1.5))
+                for name in self.frame.paths]  # fmt: skip
+
     def tables(self) -> dict[str, Table]:
         if self.network:
-            return self.network_page.tables()
+            return {**self.network_page.tables(), **self.pin_tables()}
         tables: dict[str, Table] = {}
         if self.frame is not None:
             frame = self.frame
@@ -401,4 +394,4 @@ class SaddleTab(TopicTab):
                 "eigenvalue_1": [c.eigenvalues[0] for c in crit], "eigenvalue_2": [c.eigenvalues[1] for c in crit],
                 "kind": [c.kind for c in crit],
             }  # fmt: skip
-        return tables
+        return {**tables, **self.pin_tables()}

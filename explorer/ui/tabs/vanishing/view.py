@@ -34,6 +34,7 @@ from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.label import selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
+from explorer.ui.widgets.pins import PinSource
 from explorer.ui.widgets.plots import GrowOnlyRange, HoverReadout
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ _BAR_TICKS = {"input": "in", "output": "out"}  # centred under the first and las
 @register
 class VanishingTab(TopicTab):
     minimum_height = 560  # two rows of plots; the page scrolls below this
+    pinnable = True
+    display_settings = frozenset({"gradient", "sweep_max_depth"})
     summary = (
         "Press Play: a plain and a residual net with the same settings train side by side. With sigmoid and "
         "no normalization the plain net's lower layers stay dark: their gradient has vanished."
@@ -119,6 +122,7 @@ class VanishingTab(TopicTab):
         self.sweep_button.clicked.connect(self.start_sweep)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.hover, 1)
+        row.addWidget(self.make_pin_buttons())
         row.addWidget(self.sweep_button)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -307,6 +311,13 @@ class VanishingTab(TopicTab):
             "depth_sweep": self.sweep,
         }
 
+    def pin_curves(self) -> list[PinSource]:
+        """Loss and accuracy of both nets."""
+        return [PinSource(panel.plot, curves[net], net, LABELS[net], what, panel.legend, 2.0)
+                for what, panel, curves in (("loss", self.loss, self.loss_curves),
+                                            ("accuracy", self.accuracy, self.accuracy_curves))
+                for net in NETS]  # fmt: skip
+
     def tables(self) -> dict[str, Table]:
         tables: dict[str, Table] = {}
         if self.frame is not None:
@@ -335,4 +346,4 @@ class VanishingTab(TopicTab):
                 tables[f"heatmap_{net}"] = table
         if self.sweep.result is not None:
             tables["depth_sweep"] = self.sweep.table()
-        return tables
+        return {**tables, **self.pin_tables()}
