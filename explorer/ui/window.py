@@ -156,6 +156,9 @@ class MainWindow(QtWidgets.QMainWindow):
             page.sig_side_toggled.connect(self.set_side_open)
             page.sig_status.connect(lambda text: self.statusBar().showMessage(text, 8000))
             page.apply_theme(self.theme)
+            from explorer.ui.presets import attach_presets
+
+            attach_presets(self, page)  # the note's "What to try" items: one click sets them up
             self.tabs.widget(index).layout().addWidget(page)
             self.pages[name] = page
         return self.pages[name]
@@ -232,6 +235,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(file, "Export data and parameters (JSON)…", lambda: self._export_dialog(".json"))
         self._action(file, "Copy image", self._copy_image, "Ctrl+Shift+C")
         self._action(file, "Export all tabs to folder…", self._export_all_dialog, "Ctrl+Shift+E")
+        self._action(file, "Record animation (GIF, MP4)…", self._record_dialog, "Ctrl+Shift+M")
         self.caption_action = self._action(
             file, "Stamp caption on images", self._on_caption, checkable=True, checked=self.settings["caption"]
         )
@@ -259,6 +263,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(run, "Step", lambda: self.current_page().step(), "S")
         self._action(run, "Reset", lambda: self.current_page().reset(), "R")
         self._action(run, "Reset parameters to defaults", self._reset_parameters, "Ctrl+Shift+R")
+        run.addSeparator()
+        self._action(run, "Pin this run", lambda: self._pins("pin_run"), "Ctrl+P")
+        self._action(run, "Clear pins", lambda: self._pins("clear_pins"), "Ctrl+Shift+P")
 
         device = bar.addMenu("&Device")
         group = QtGui.QActionGroup(self)
@@ -310,10 +317,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _toggle_note_window(self, on: bool) -> None:
         if on and self.note_window is None:
+            from explorer.ui.presets import apply_preset
             from explorer.ui.widgets.note_window import NoteWindow
 
             self.note_window = NoteWindow(self)
             self.note_window.sig_closed.connect(lambda: self.note_window_action.setChecked(False))
+            self.note_window.sig_preset.connect(lambda preset: apply_preset(self, preset))
         if self.note_window is not None:
             self.note_window.setVisible(on)
             if on:
@@ -322,13 +331,22 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_note_of(self, name: str) -> None:
         if self.note_window is not None and self.note_window.isVisible():
             from explorer.ui.page import read_note
+            from explorer.ui.presets import note_presets
 
-            self.note_window.show_note(self.topics[name].title, read_note(name))
+            self.note_window.show_note(self.topics[name].title, read_note(name), note_presets(name))
 
     def _reset_parameters(self) -> None:
         changed = self.current_page().reset_parameters()
         what = ", ".join(changed) if changed else "nothing was changed"
         self.statusBar().showMessage(f"Parameters back to their defaults ({what})", 8000)
+
+    def _pins(self, what: str) -> None:
+        """Run > Pin this run / Clear pins: the current tab keeps (or drops) faded copies of its curves."""
+        tab = self.current_page().tab
+        if not tab.pinnable:
+            self.statusBar().showMessage(f"The {tab.title} tab has no training curves to pin", 8000)
+            return
+        self.statusBar().showMessage(getattr(tab, what)(), 8000)
 
     def set_dark(self, on: bool) -> None:
         self.dark_action.setChecked(on)
@@ -470,6 +488,11 @@ class MainWindow(QtWidgets.QMainWindow):
                 dialog.deleteLater()
         return written
 
+    def _record_dialog(self) -> None:
+        from explorer.ui.record import open_record_dialog  # numpy; Pillow and ffmpeg only when it records
+
+        open_record_dialog(self)
+
     def _copy_image(self) -> None:
         from explorer.ui import export
 
@@ -500,16 +523,14 @@ class MainWindow(QtWidgets.QMainWindow):
         )
 
     def _show_shortcuts(self) -> None:
-        QtWidgets.QMessageBox.information(
-            self,
-            "Keyboard shortcuts",
-            "Space  play / pause\nS  step one frame\nR  reset to the same initialization\n"
-            "Ctrl+O  open a model file (the Your model tab)\n"
-            "Ctrl+Shift+R  reset the parameters to their defaults\n"
-            "F5  presentation mode\nF9  fold or show the side panel\nCtrl+Shift+N  the note in its own window\n"
-            "F11  full screen\nCtrl+D  dark theme\nCtrl+E  export PNG\n"
-            "Ctrl+Shift+S  export SVG\nCtrl+Shift+C  copy image\nCtrl+Shift+E  export all tabs\nCtrl+Q  quit",
-        )
+        """Every menu action that has a shortcut, read from the menus themselves (never out of date)."""
+        lines = []
+        for menu_action in self.menuBar().actions():
+            for action in menu_action.menu().actions():
+                keys = action.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+                if keys:
+                    lines.append(f"{keys}  {action.text().replace('&', '').rstrip('…')}")
+        QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))
 
     # --- closing ------------------------------------------------------------------------------
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
