@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PyQt6 import QtCore, QtGui
 
-from explorer.lab.core.presets import Preset, load_presets
+from explorer.lab.core.presets import Preset, form_values, load_presets
 from explorer.ui.app import create_application
 from explorer.ui.page import read_note
 from explorer.ui.presets import apply_preset
@@ -91,3 +91,28 @@ def test_the_note_window_links_emit_their_preset_and_web_links_open_outside(qtbo
     note.browser.anchorClicked.emit(QtCore.QUrl("https://arxiv.org/abs/2205.14135"))
     note.browser.anchorClicked.emit(QtCore.QUrl(f"preset:{len(presets)}"))  # none such: nothing happens
     assert [url.toString() for url in opened] == ["https://arxiv.org/abs/2205.14135"] and not emitted
+
+
+def test_every_preset_of_every_note_applies_whole(qtbot, tmp_path) -> None:
+    """Headless (nothing runs): each preset's values are in its tab's form exactly (the rest are the defaults or,
+    on the saddle tab, what its surface sets: start and rates), with no value refused and no banner."""
+    from explorer.ui.settings import Settings
+    from explorer.ui.topic import tab_infos
+    from explorer.ui.window import MainWindow
+
+    create_application()
+    window = MainWindow(Settings(tmp_path / "s.ini"), headless=True)
+    qtbot.addWidget(window)
+    applied = 0
+    for info in tab_infos():
+        for preset in load_presets(info.name):
+            apply_preset(window, preset)
+            page = window.current_page()
+            assert page.tab.name == preset.tab, preset
+            assert "not applied" not in window.statusBar().currentMessage(), preset
+            wanted, problems = form_values(preset, list(page.params.specs.values()))  # file paths made absolute
+            values = page.params.values()
+            assert problems == [] and {key: values[key] for key in wanted} == wanted, preset
+            assert page.banner.text() == "", (preset, page.banner.text())
+            applied += 1
+    assert applied >= 9

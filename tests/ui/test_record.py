@@ -172,3 +172,22 @@ def test_the_dialog_records_and_says_so_in_the_status_bar(saddle, tmp_path, monk
     recording = rec.open_record_dialog(window)
     assert recording is not None and recording.frames == 5 and recording.size[0] == 200
     assert window.statusBar().currentMessage().startswith("Recorded 5 frames (steps 0–20) to from_dialog.gif")
+
+
+def test_the_command_line_records_and_refuses_a_bad_file_with_one_line(tmp_path, capsys) -> None:
+    from explorer import cli
+
+    gif = tmp_path / "saddle.gif"
+    args = ["--settings", str(tmp_path / "s.ini"), "--tab", "saddle", "--set", "resolution=50", "--steps", "20"]
+    assert cli.main([*args, "--record", str(gif), "--frame-every", "2"]) == 0
+    assert capsys.readouterr().out.strip() == str(gif)
+    from PIL import Image
+
+    with Image.open(gif) as image:
+        assert image.n_frames == 11  # steps 0, 2, …, 20
+    for bad, why in ((["--record", str(tmp_path / "a.avi")], "use a file ending in .gif or .mp4"),
+                     (["--record", str(gif), "--frame-every", "0"], "--frame-every must be between 1 and"),
+                     (["--record", str(tmp_path / "no" / "a.gif")], "does not exist")):  # fmt: skip
+        assert cli.main([*args, *bad]) == 2
+        err = capsys.readouterr().err
+        assert why in err and err.count("\n") == 1, err
