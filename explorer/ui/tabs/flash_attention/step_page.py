@@ -104,6 +104,7 @@ class StepView(QtWidgets.QWidget):
         self.slider.setTracking(False)  # jump when the handle is let go, not on every pixel
         self.slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Drag to any step of the algorithm")
+        self.slider.setProperty("chrome", True)  # a control: not in exported pictures and recordings
         self.position = selectable_label("step 0 of 0", wrap=False)
         self.previous.clicked.connect(lambda: self._jump(-1))
         self.next.clicked.connect(lambda: self._jump(+1))
