@@ -49,6 +49,9 @@ class LandscapePanels:
             hint = styled.styled_text(pg.TextItem(anchor=(0.5, 0.5)))
             hint.setZValue(30)
             panel.plot.addItem(hint)
+            # the hint wraps to its plot's width (a projector's narrow panel cut it at both sides)
+            view = panel.plot.getViewBox()
+            view.sigResized.connect(lambda v, h=hint: h.setTextWidth(max(40.0, v.width() - 16)))
             self.panels[kind], self.centres[kind], self.hints[kind] = panel, centre, hint
         shared_bar(self.maps["plain"], self.panels["plain"].plot)
         for panel in self.panels.values():

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from explorer.ui.params import Param, ParamPanel
     from explorer.ui.runner import JobRunner
 
-_LANDSCAPE_HINT = "Landscape: when training ends,\nor press “Landscape of the current nets”"
+_LANDSCAPE_HINT = "At the end of training, or press “Landscape of the current nets”"
 _NO_LANDSCAPE = "No landscape yet."
 #: what each view shows, over its plots
 _HEADLINES = {
