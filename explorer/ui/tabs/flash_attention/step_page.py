@@ -202,11 +202,12 @@ class StepView(QtWidgets.QWidget):
         finite = frame.scores[np.isfinite(frame.scores)]
         bound = float(np.abs(finite).max())
         centres = np.arange(n) + 0.5
-        self.scores.set_field(centres, centres, np.zeros((n, n), np.float32), "score", frame.scores)
+        # no colour-bar labels: the titles name both scales, and a bar's label read as the next plot's y label
+        self.scores.set_field(centres, centres, np.zeros((n, n), np.float32), "", frame.scores)
         self.scores.image.setLevels((-bound, bound))
         self.scores.colorbar.setLevels((-bound, bound))
         low, high = float(frame.exact.min()), float(frame.exact.max())
-        self.output.set_field(np.arange(d) + 0.5, centres, frame.exact.astype(np.float32), "O", frame.exact)
+        self.output.set_field(np.arange(d) + 0.5, centres, frame.exact.astype(np.float32), "", frame.exact)
         self.output.image.setLevels((low, high))
         self.output.colorbar.setLevels((low, high))
         self.scores_plot.setRange(xRange=(0, n), yRange=(0, n), padding=0)
