@@ -49,10 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--presentation", action="store_true", help="large fonts, thick lines, Okabe-Ito colours")
     parser.add_argument("--theme", choices=("light", "dark"), help="colour theme")
     parser.add_argument("--size", default="1600x1000", help="window size for export, WIDTHxHEIGHT")
-    parser.add_argument("--record", type=Path, metavar="OUT.gif|OUT.mp4",
-                        help="headless: record the tab's plots as it trains, --steps steps, into a GIF or MP4")
-    parser.add_argument("--frame-every", type=int, metavar="K",
-                        help="with --record: one picture every K steps (default: about 50 pictures in all)")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="OUT.gif|OUT.mp4",
+        help="headless: record the tab's plots as it trains, --steps steps, into a GIF or MP4",
+    )
+    parser.add_argument(
+        "--frame-every",
+        type=int,
+        metavar="K",
+        help="with --record: one picture every K steps (default: about 50 pictures in all)",
+    )
     parser.add_argument("--fps", type=float, default=10.0, help="with --record: frames per second (default 10)")
     parser.add_argument("--session", type=Path, metavar="FILE.json",
                         help="open a saved session (every tab's parameters, tab, theme, device); --tab and --set "
