@@ -14,7 +14,7 @@ from PyQt6 import QtCore, QtWidgets
 from explorer.lab.core.protocol import ExperimentFactory, run_sync
 from explorer.ui.params import ParamPanel
 from explorer.ui.runner import ExperimentRunner, JobRunner
-from explorer.ui.theme import Theme, style_parameter_tree
+from explorer.ui.theme import Theme, inherit_fonts
 from explorer.ui.topic import TopicTab
 from explorer.ui.widgets.fit import floor_figures
 from explorer.ui.widgets.focus import AutoRanges, PlotFocus
@@ -249,9 +249,9 @@ class TopicPage(QtWidgets.QWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         """The tab, and the side panel's fonts that do not follow the application's by themselves."""
+        inherit_fonts(self)  # a folded side panel's widgets too
         bold(self.title_label)
-        style_parameter_tree(self.params.tree)
-        self.params.refit()  # now, not after the font-change events: a side panel unfolded next takes its width
+        self.params.restyle()  # now, not after the font-change events: a side panel unfolded next takes its width
         if not self._side_dragged:
             self.split.setSizes([1200, 340])  # as a page built in this theme: clamped to the form's width now
         self.note.restyle()

@@ -19,6 +19,7 @@ from pyqtgraph.parametertree import Parameter, ParameterTree
 from pyqtgraph.parametertree.parameterTypes import ListParameterItem
 
 from explorer.lab.core.params import Param, defaults, float_step
+from explorer.ui.theme import inherit_fonts, style_parameter_tree
 
 __all__ = ["Param", "ParamPanel", "defaults", "tree_options"]
 
@@ -42,6 +43,16 @@ class _WideChoiceItem(ListParameterItem):
     def treeWidgetChanged(self) -> None:
         super().treeWidgetChanged()
         self.setExpanded(True)  # the field's row shows
+
+
+def _forget_size_hints(combo: QtWidgets.QComboBox) -> None:
+    """Make ``combo`` measure its size hints afresh, at the font it has now.
+
+    On a font change Qt drops a combo box's cached size hint but keeps its minimum size hint, and a
+    tree row holding the box (a wide choice's own row) is at least that tall: a box measured once in
+    presentation mode (32 px) kept its row 32 px high in normal mode (24 px). A style change drops both.
+    """
+    QtWidgets.QApplication.sendEvent(combo, QtCore.QEvent(QtCore.QEvent.Type.StyleChange))
 
 
 def _is_wide(param: Param) -> bool:
@@ -77,6 +88,7 @@ class ParamPanel(QtWidgets.QWidget):
         self.specs = {p.key: p for p in params}
         self._params: dict[str, Parameter] = {}
         self._muted = False
+        self._refit_queued = False
         root = Parameter.create(name="parameters", type="group", children=[])
         groups: dict[str, Parameter] = {}
         for p in params:
@@ -105,6 +117,13 @@ class ParamPanel(QtWidgets.QWidget):
         for editor in self._editors():
             if isinstance(editor, QtWidgets.QComboBox):
                 editor.setMaximumHeight(16777215)  # pyqtgraph's 20 px cut presentation-size text
+        # a field on its own row is sized from its own size hint, which follows its font only once the
+        # field itself has had the font change (after the tree, or before: the order is Qt's); a choice's
+        # minimum size hint needs dropping at each font change (see _forget_size_hints)
+        for item in self._items():
+            widget = getattr(item, "widget", None)
+            if getattr(item, "asSubItem", False) or isinstance(widget, QtWidgets.QComboBox):
+                widget.installEventFilter(self)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
@@ -186,17 +205,56 @@ class ParamPanel(QtWidgets.QWidget):
                 hint = widget.sizeHint()
                 if sub.sizeHint(0).height() != hint.height():
                     sub.setSizeHint(0, hint)
+        if self._stale_rows():
+            self.tree.doItemsLayout()
         self.updateGeometry()
+
+    def _stale_rows(self) -> bool:
+        """Whether a row is not as tall as it asks to be now.
+
+        A tree view measures a row once and keeps that height: a row whose size hint, or whose field's,
+        changed since (a new font; a hidden tree's rows) keeps its old height until the rows are laid out.
+        """
+        tree = self.tree
+        for item in tree.listAllItems():
+            height = tree.visualItemRect(item).height()  # 0: a row not laid out (a collapsed group's)
+            if height and height != tree.indexRowSizeHint(tree.indexFromItem(item, 0)):
+                return True
+        return False
+
+    def restyle(self) -> None:
+        """Fonts, group titles, row heights and widths for the application's font now (after a theme change)."""
+        inherit_fonts(self)
+        for editor in self._editors():
+            if isinstance(editor, QtWidgets.QComboBox):
+                _forget_size_hints(editor)
+        for label in self.tree.findChildren(QtWidgets.QLabel):
+            # Qt drops a label's cached size hints on a font change only once it was given a text, and
+            # setText("") on an empty label is a no-op: an empty text field's label ("model file" before
+            # one is chosen) kept its presentation height (24 px, not 21) and with it its row's
+            label.setIndent(label.indent())  # drops the hints (and asks the layout again)
+        style_parameter_tree(self.tree)
+        self.refit()
 
     def minimumSizeHint(self) -> QtCore.QSize:
         hint = super().minimumSizeHint()
         return QtCore.QSize(max(hint.width(), self.widths()[1]), hint.height())
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        if watched is self.tree and event.type() in (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.Show):
-            # after pyqtgraph and the theme have resized the rows for the new font
-            QtCore.QTimer.singleShot(0, self.refit)
+        if event.type() == QtCore.QEvent.Type.FontChange and isinstance(watched, QtWidgets.QComboBox):
+            _forget_size_hints(watched)
+        refits = (QtCore.QEvent.Type.FontChange, QtCore.QEvent.Type.StyleChange, QtCore.QEvent.Type.Show)
+        refit = event.type() in refits and (watched is self.tree or event.type() != QtCore.QEvent.Type.Show)
+        if refit and not self._refit_queued:
+            # after pyqtgraph and the theme have resized the rows for the new font; once for a burst of
+            # events (a theme change sends one to every field)
+            self._refit_queued = True
+            QtCore.QTimer.singleShot(0, self._queued_refit)
         return False
+
+    def _queued_refit(self) -> None:
+        self._refit_queued = False
+        self.refit()
 
     def _apply_tips(self) -> None:
         """pyqtgraph puts a tip on the editor only; the name column should explain itself too."""

@@ -119,6 +119,20 @@ def apply_to_application(app: QtWidgets.QApplication, theme: Theme) -> None:
         app.sendPostedEvents(None, change.value)
 
 
+def inherit_fonts(root: QtWidgets.QWidget) -> None:
+    """Every widget under ``root`` that has no font of its own takes its parent's again.
+
+    Qt leaves a hidden widget (a folded side panel, a text field that shows a label until clicked) with
+    the font it had when the application's font last reached it: after presentation mode, a form kept
+    presentation-size rows and widths. Parents first, so each child inherits the corrected font.
+    """
+    for child in root.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly):
+        if not child.isWindow():
+            if not child.testAttribute(QtCore.Qt.WidgetAttribute.WA_SetFont) and child.font() != root.font():
+                child.setFont(QtGui.QFont())
+            inherit_fonts(child)
+
+
 def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
     """Tick font, pens and label size of one axis for ``theme``, keeping its label text."""
     tick_font = QtGui.QFont()
@@ -144,6 +158,10 @@ def forget_text_room(axis: pg.AxisItem) -> None:
     an axis that grew for presentation fonts stayed wider after them, and the plots beside it shifted.
     """
     axis.textWidth, axis.textHeight = _NEW_AXIS_TEXT_ROOM
+    # and is as thick as a new axis at once: left at its old thickness until its next paint, it set its
+    # plot's range (an aspect-locked plot's follows the plot's width) and so which ticks it measured, and
+    # the room kept afterwards depended on the thickness the axis had before, not on the fonts alone
+    axis._adjustSize()
     axis.picture = None
     axis.update()
 

@@ -209,14 +209,24 @@ def _grab(qtbot, window: MainWindow, name: str) -> dict[str | None, Shot]:
     first = _views(page)[0]
     for view in _views(page):
         if view is not None:
-            page.params.set_value("view", view)
+            _choose_view(qtbot, page, view)
         focused = QtWidgets.QApplication.focusWidget()
         if focused is not None:
             focused.clearFocus()
         shots[view] = Shot(_settled(qtbot, window, page), _parts(page))
     if first is not None:
-        page.params.set_value("view", first)
+        _choose_view(qtbot, page, first)
     return shots
+
+
+def _choose_view(qtbot, page, view: str) -> None:
+    """Show ``view``; where that starts another experiment (the saddle tab's network), wait for its step-0
+    frame and jobs: a grab 100 ms after the switch could otherwise show the view still empty."""
+    thread, frame = page.runner._thread, page._last_frame
+    page.params.set_value("view", view)
+    if page.runner._thread is not thread:
+        qtbot.waitUntil(lambda: page._last_frame is not frame or page.runner.state == "failed", timeout=60000)
+    qtbot.waitUntil(lambda: not page.jobs.busy, timeout=120000)
 
 
 def _settled(qtbot, window: MainWindow, widget: QtWidgets.QWidget, tries: int = 30) -> QtGui.QImage:
@@ -293,22 +303,7 @@ def _compare(got_shot: Shot, want_shot: Shot, label: str, folder: Path) -> str |
 
 
 #: every tab the window lists: one added later is compared too (at its defaults, when CASES has no entry)
-#: known layout differences after a round trip, still to fix (styling itself matches); every other tab is held
-#: to the full comparison. A wide choice's row keeps 32 px instead of 24 in a window started in presentation
-#: mode, depending on the order rows are laid out, so these pass on some runs and not others.
-LAYOUT_AFTER_ROUND_TRIP = {
-    "finetune": "a wide choice's row keeps its presentation height (32 px, fresh 24 px) in some runs",
-    "saddle": "left axes differ by a few px in some runs: pyqtgraph keeps the widest tick text it has drawn",
-    "natural_gradient": "left axes differ by a few px in some runs: pyqtgraph keeps the widest tick text it has drawn",
-    "label_smoothing": "axis labels wrap differently after presentation mode (LogAxis.wrap_label keeps its history)",
-    "your_model": "the side panel keeps its presentation width (434 px, fresh 389 px) in a window started there",
-}
-TABS = [
-    pytest.param(info.name, marks=pytest.mark.xfail(reason=LAYOUT_AFTER_ROUND_TRIP[info.name], strict=False))
-    if info.name in LAYOUT_AFTER_ROUND_TRIP
-    else info.name
-    for info in tab_infos()
-]
+TABS = [info.name for info in tab_infos()]
 
 
 @pytest.mark.parametrize("name", TABS)

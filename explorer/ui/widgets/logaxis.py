@@ -28,6 +28,9 @@ _EPS = 1e-9
 
 #: a wrapped axis label's lines, centred on the axis
 _CENTRED = QtCore.Qt.AlignmentFlag.AlignHCenter
+#: paints an axis waits at most for its new thickness before measuring its ticks anyway (a layout too
+#: narrow for its minimum never gives it)
+_SKIPPED_PAINTS = 3
 Tick = tuple[float, str]  # (position on the axis = log₁₀ value, label)
 Decade = tuple[float, int]  # (mantissa in [1, 10), exponent): the value mantissa × 10^exponent
 
@@ -246,10 +249,6 @@ class LogAxis(pg.AxisItem):
         self._label_html = self.labelString()  # what the label holds now (setLabel sets the style before it)
         self.wrap_label()
 
-    def resizeEvent(self, ev=None) -> None:
-        self.wrap_label()
-        super().resizeEvent(ev)
-
     def _measure(self, width: float) -> tuple[float, float]:
         """(height, widest line) of the label laid out in lines of at most ``width`` pixels (-1: one line),
         measured on the label itself (its document has the fonts it is drawn with), which is then put back."""
@@ -319,10 +318,40 @@ class LogAxis(pg.AxisItem):
     def _updateWidth(self) -> None:
         super()._updateWidth()
         self._room_for_lines()
+        self._await_layout()
 
     def _updateHeight(self) -> None:
         super()._updateHeight()
         self._room_for_lines()
+        self._await_layout()
+
+    # --- tick text measured on the axis's laid-out thickness only ---------------------------------
+    def _thickness(self) -> tuple[float, float]:
+        """(the thickness the axis asks for, the one it has now)."""
+        if self.orientation in ("left", "right"):
+            return self.maximumWidth(), self.size().width()
+        return self.maximumHeight(), self.size().height()
+
+    def _await_layout(self) -> None:
+        wanted, now = self._thickness()
+        self._paints_to_skip = _SKIPPED_PAINTS if abs(wanted - now) > 0.5 else 0
+
+    def resizeEvent(self, ev=None) -> None:
+        self._paints_to_skip = 0  # laid out: what it paints now is what the layout gives it
+        self.wrap_label()
+        super().resizeEvent(ev)
+
+    def _updateMaxTextSize(self, x: float) -> None:
+        """pyqtgraph's room for the tick text (it grows at once, shrinks only when the text is 10 px narrower),
+        not measured while the axis waits for the thickness it asked for (a theme change, a new room).
+
+        Measured on the old thickness, the ticks were those of the old plot: an aspect-locked plot's range
+        follows its width, so a tick at the range's end ("-0.5") came and went with the axis's thickness,
+        and the room kept (with or without that tick: both are stable) depended on when the paint came."""
+        if getattr(self, "_paints_to_skip", 0) > 0 and self.isVisible():
+            self._paints_to_skip -= 1
+            return
+        super()._updateMaxTextSize(x)
 
     def _room_for_lines(self) -> None:
         """pyqtgraph gives the label 0.8 of its height now (one line's margins are spare): give it instead
