@@ -340,6 +340,21 @@ class LogAxis(pg.AxisItem):
         self._paints_to_skip = 0  # laid out: what it paints now is what the layout gives it
         self.wrap_label()
         super().resizeEvent(ev)
+        self._label_beside_ticks()
+
+    def _label_beside_ticks(self) -> None:
+        """pyqtgraph puts the label at the axis's outer edge; the axis is as thick as the label's lines at
+        the plot's least size (see :meth:`_reserved`), so a label on fewer lines now floated away from its
+        ticks, nearer the next plot than its own. Move it in by the lines it does not use."""
+        label, reserved = getattr(self, "label", None), getattr(self, "_label_height", None)
+        if label is None or reserved is None:
+            return
+        slack = max(0.0, reserved - label.boundingRect().height())
+        if slack < 1:
+            return
+        shift = {"left": (slack, 0.0), "right": (-slack, 0.0), "bottom": (0.0, -slack), "top": (0.0, slack)}
+        dx, dy = shift[self.orientation]
+        label.setPos(label.pos().x() + dx, label.pos().y() + dy)
 
     def _updateMaxTextSize(self, x: float) -> None:
         """pyqtgraph's room for the tick text (it grows at once, shrinks only when the text is 10 px narrower),
