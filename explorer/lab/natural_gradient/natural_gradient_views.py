@@ -200,13 +200,18 @@ def _measure_in_child(cfg: CostConfig, conn: Connection) -> None:
 
     job = fisher_cost.measure_cost(cfg)
     try:
-        while True:
-            report = next(job)
-            conn.send(("progress", (report.fraction, report.message)))
-    except StopIteration as done:
-        conn.send(("result", done.value))
-    except Exception as exc:  # reported to the parent, which raises it as the job's failure
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        try:
+            while True:
+                report = next(job)
+                conn.send(("progress", (report.fraction, report.message)))
+        except StopIteration as done:
+            conn.send(("result", done.value))
+        except (BrokenPipeError, EOFError):
+            return  # the parent is gone (closed, or the job cancelled): nobody to tell
+        except Exception as exc:  # reported to the parent, which raises it as the job's failure
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    except (BrokenPipeError, EOFError):
+        return
     finally:
         conn.close()
 
