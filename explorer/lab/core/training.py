@@ -69,7 +69,7 @@ def sample_batch(n: int, batch_size: int, generator: torch.Generator) -> torch.T
 def make_optimizer(name: Optimizer, params: list[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
     """SGD with momentum 0.9 (the ResNet recipe) or Adam."""
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, foreach=True)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, foreach=True)
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
