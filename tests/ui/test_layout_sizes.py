@@ -271,7 +271,7 @@ def _first_show(app, window, name: str, notes: list[str]) -> None:
     page.runner.pause()
 
 
-def survey(app, window, sizes, modes, tabs=None, shots: Path | None = None, skip=()) -> Survey:
+def survey(app, window, sizes, modes, tabs=None, shots: Path | None = None, skip=(), side_plots=False) -> Survey:
     result = Survey(failures=[], notes=[], chrome=[])
     names = [name for name in (window.topics if tabs is None else tabs) if name not in skip]
     shown: set[str] = set()
@@ -313,7 +313,11 @@ def survey(app, window, sizes, modes, tabs=None, shots: Path | None = None, skip
                 if not page.side_is_open():
                     page.set_side_open(True)  # the side panel a presenter opens with F9
                     settle(app, lambda page=page: (page.params.tree.viewport().size(), page.params.tree.columnWidth(1)))
-                    result.failures += check_side(page, f"{label} {name} (side panel opened)")
+                    opened = f"{label} {name} (side panel opened)"
+                    result.failures += check_side(page, opened)
+                    if side_plots:  # the plots beside the opened panel (--side-open): not yet held to the rules
+                        settle(app, lambda page=page: geometry(page))
+                        result.failures += check_plots(page, opened) + check_widgets(page, opened)
                     page.set_side_open(False)
     window.set_presentation(False)
     return result
@@ -400,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tab", action="append", help="only these tabs")
     parser.add_argument("--skip", action="append", default=[], help="not these tabs")
     parser.add_argument("--settings", type=Path, default=Path("layout-settings.ini"))
+    parser.add_argument("--side-open", action="store_true",
+                        help="in presentation mode, also check the plots beside the side panel opened with F9")
     parser.add_argument("--shots", type=Path, help="save a screenshot of every layout into this folder")
     args = parser.parse_args(argv)
     sizes = [tuple(int(v) for v in text.split("x")) for text in args.size] if args.size else list(SIZES)
@@ -413,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device pixel ratio {window.devicePixelRatioF():.1f}", flush=True)
     if args.shots is not None:
         args.shots.mkdir(parents=True, exist_ok=True)
-    found = survey(app, window, sizes, args.mode or list(MODES), args.tab, args.shots, args.skip)
+    found = survey(app, window, sizes, args.mode or list(MODES), args.tab, args.shots, args.skip, args.side_open)
     for note in [*(found.notes or []), *(found.chrome or [])]:
         print(f"note: {note}")
     for failure in found.failures:

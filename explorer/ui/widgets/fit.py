@@ -155,7 +155,9 @@ class FlowGrid(QtCore.QObject):
     ) -> None:
         super().__init__(view)
         self.view, self.host, self.cells = view, host, list(cells)
-        self.choices = sorted(set(choices), reverse=True)
+        # one column is always the last resort: a page narrowed by the side panel on a projector stacks
+        # the cells (and scrolls) rather than cutting them at the right
+        self.choices = sorted({*choices, 1}, reverse=True)
         self.footer, self.on_place = footer, on_place
         self.columns = 0
         self.grid: pg.GraphicsLayout | None = None
