@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory, run_sync
 from explorer.ui.params import ParamPanel
@@ -31,7 +31,7 @@ def read_note(name: str) -> str:
         return f"*The note for this topic ({path.name}) could not be read.*"
 
 
-class _SidePanel(QtWidgets.QWidget):
+class _SidePanel(QtWidgets.QFrame):
     """The side panel: at least 300 px, and as wide as the parameter form needs to show every name and
     value whole (the form says how wide at the fonts in use; a splitter never squeezes it below that)."""
 
@@ -179,6 +179,37 @@ class TopicPage(QtWidgets.QWidget):
         """Show the side panel, or fold it to the strip at the right edge."""
         self.side.setVisible(open_)
         self.side_strip.setVisible(not open_)
+        self._place_drawer()
+
+    # --- in presentation mode the side panel is a drawer over the plots -------------------------------
+    def _set_drawer(self, on: bool) -> None:
+        """On a projector the side panel opens over the plots' right edge instead of beside them: the plots
+        keep the width they were laid out for (a 1366-px screen less the panel cut some at the right), and
+        F9 closes it again. Off, it goes back into the splitter, at the width a new page would give it."""
+        if on == (self.side.parent() is self):
+            return
+        shown = not self.side.isHidden()
+        if on:
+            self.side.setParent(self)
+            self.side.setAutoFillBackground(True)  # over the plots: opaque
+            self.side.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        else:
+            self.side.setAutoFillBackground(False)
+            self.side.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            self.split.addWidget(self.side)
+        self.side.setVisible(shown)
+        self._place_drawer()
+
+    def _place_drawer(self) -> None:
+        if self.side.parent() is not self:
+            return
+        width = min(max(self.side.minimumSizeHint().width(), 340), max(0, self.width() - 40))
+        self.side.setGeometry(self.width() - width, 0, width, self.height())
+        self.side.raise_()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_drawer()
 
     def side_is_open(self) -> bool:
         return not self.side.isHidden()
@@ -252,6 +283,7 @@ class TopicPage(QtWidgets.QWidget):
         inherit_fonts(self)  # a folded side panel's widgets too
         bold(self.title_label)
         self.params.restyle()  # now, not after the font-change events: a side panel unfolded next takes its width
+        self._set_drawer(theme.presentation)
         if not self._side_dragged:
             self.split.setSizes([1200, 340])  # as a page built in this theme: clamped to the form's width now
         self.note.restyle()
