@@ -4,9 +4,12 @@
     python main.py --tab saddle --set optimizer=adam --set lr=0.05 --steps 200 --export out.png
     python main.py --export-all figures/             # every tab: PNG, SVG, CSV and JSON
     python main.py --model my_net.py --weights my_net.pt  # the "Your model" tab on your own network
+    python main.py --session lecture.json            # a saved session (--save-session FILE writes one)
+    python main.py --tab saddle --steps 300 --record saddle.gif --frame-every 5   # an animation
 
-Every mistake (unknown tab or key, a value out of bounds, an unwritable path, a model file that does not
-load, no display) is one line on stderr and exit status 2 (1 for no display), before anything is written.
+Every mistake (unknown tab or key, a value out of bounds, an unwritable path, a bad session file, a model
+file that does not load when exporting, no display) is one line on stderr and exit status 2 (1 for no
+display), before anything is written.
 """
 
 from __future__ import annotations
