@@ -10,6 +10,7 @@ from explorer.ui.tabs.finetune import describe
 from explorer.ui.tabs.finetune.diagram import UnitDiagram
 from explorer.ui.tabs.finetune.figures import AccuracyCurves, FilterMosaic, PerLayer, SweepPlots
 from explorer.ui.theme import Theme
+from explorer.ui.widgets.job_row import figure_with_job
 from explorer.ui.widgets.plots import HoverReadout, Styled
 from explorer.ui.widgets.table import ReadOnlyTable
 
@@ -138,20 +139,11 @@ class SweepPage(QtWidgets.QWidget):
         self.plots = SweepPlots(styled)
         self.view = _graphics()
         self.view.addItem(self.plots.row, row=0, col=0)
-        self.button = QtWidgets.QPushButton("Run k-sweep")
-        self.button.setToolTip(
-            "Fine-tune the top k layers for every k, and from scratch: accuracy, trainable parameters and time "
-            "per step (a progress bar with Cancel below)"
-        )
-        self.status = QtWidgets.QLabel("The k-sweep runs once the source network is pretrained.")
-        self.status.setWordWrap(True)
-        bar = QtWidgets.QHBoxLayout()
-        bar.addWidget(self.button)
-        bar.addWidget(self.status, 1)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view, 1)
-        layout.addLayout(bar)
+        self.button, self.status = figure_with_job(
+            self, self.view, "Run k-sweep",
+            "Fine-tune the top k layers for every k, and from scratch: accuracy, trainable parameters and time per "
+            "step (a progress bar with Cancel below)",
+            "The k-sweep runs once the source network is pretrained.")  # fmt: skip
         self.sweep: KSweep | None = None
         self.readouts = [
             HoverReadout(plot, lambda x, y: describe.sweep_at(self.sweep, x), hover) for plot in self.plots.row.plots

@@ -20,6 +20,7 @@ from explorer.ui.tabs.residual.trajectory_panels import TrajectoryPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab
 from explorer.ui.widgets.fit import Cell, FlowGrid
+from explorer.ui.widgets.job_row import figure_with_job
 from explorer.ui.widgets.plots import Styled
 
 if TYPE_CHECKING:
@@ -45,23 +46,12 @@ class CurvaturePage(QtWidgets.QWidget):
         # three plots a row where the width holds them, else two (or one): they never squeeze
         self.flows = (FlowGrid(self.view, top, curvature, (3, 2, 1)), FlowGrid(self.view, bottom, paths, (3, 2, 1)))
         bottom.layout.setColumnSpacing(1, 24)  # the colour bar's label and the next plot's axis label apart
-        self.button = QtWidgets.QPushButton("Curvature && path of the current nets")
-        self.button.setToolTip(
-            "Hessian spectrum, block curvature, PCA planes of the training paths and the line from "
-            "initialization, for the shown plain and residual nets as they are now"
-        )
+        self.in_3d = PathsIn3D(self.view, lambda text: self.info.setText(text))
+        self.button, self.info = figure_with_job(
+            self, self.in_3d.stack, "Curvature && path of the current nets",
+            "Hessian spectrum, block curvature, PCA planes of the training paths and the line from initialization, "
+            "for the shown plain and residual nets as they are now", HINT, self.in_3d.button)  # fmt: skip
         self.button.setEnabled(False)
-        self.info = QtWidgets.QLabel(HINT, wordWrap=True)
-        self.in_3d = PathsIn3D(self.view, self.info.setText)
-        row = QtWidgets.QHBoxLayout()
-        row.setContentsMargins(4, 0, 4, 0)
-        row.addWidget(self.button)
-        row.addWidget(self.in_3d.button)
-        row.addWidget(self.info, 1)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.in_3d.stack, 1)
-        layout.addLayout(row)
 
     def show_paths(self, pair: PathPair) -> None:
         """The PCA-plane landscapes and paths, in 2-D and (when shown) in 3D."""

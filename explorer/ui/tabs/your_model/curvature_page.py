@@ -18,6 +18,7 @@ from explorer.ui.tabs.your_model.formatting import TRAIN, axis_end, nearest_inde
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table
 from explorer.ui.widgets.fit import Cell, FlowGrid
+from explorer.ui.widgets.job_row import figure_with_job
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import GrowOnlyRange, Styled
 
@@ -59,19 +60,11 @@ class CurvaturePage(QtWidgets.QWidget):
         self.view = pg.GraphicsLayoutWidget()
         cells = (Cell(self.sharpness, 2), Cell(self.top), Cell(self.density, 2), Cell(self.blocks))
         self.flow = FlowGrid(self.view, self.view.ci, cells, (2, 1))
-        self.button = QtWidgets.QPushButton("Spectrum of the current weights")
-        self.button.setToolTip("Top-5 eigenvalues, spectral density and per-block top eigenvalues of the loss "
-                               "Hessian at the step on screen (progress and Cancel below)")  # fmt: skip
+        self.button, self.info = figure_with_job(
+            self, self.view, "Spectrum of the current weights",
+            "Top-5 eigenvalues, spectral density and per-block top eigenvalues of the loss Hessian at the step on "
+            "screen (progress and Cancel below)", HINT)  # fmt: skip
         self.button.setEnabled(False)
-        self.info = QtWidgets.QLabel(HINT, wordWrap=True)
-        row = QtWidgets.QHBoxLayout()
-        row.setContentsMargins(4, 0, 4, 0)
-        row.addWidget(self.button)
-        row.addWidget(self.info, 1)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view, 1)
-        layout.addLayout(row)
         self.frame: YourModelFrame | None = None
         self.spectrum: Spectrum | None = None
         self._x_end = 0.0

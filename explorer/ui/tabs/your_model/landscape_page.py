@@ -20,6 +20,7 @@ from explorer.ui.tabs.your_model.formatting import LOSS_FLOOR, TRAIN, loss_unit,
 from explorer.ui.theme import Theme, style_axis
 from explorer.ui.topic import Table
 from explorer.ui.widgets.fit import Cell, FlowGrid
+from explorer.ui.widgets.job_row import figure_with_job
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import HeatmapPanel, Styled
 
@@ -68,19 +69,11 @@ class LandscapePage(QtWidgets.QWidget):
         self.view = pg.GraphicsLayoutWidget()
         self.flow = FlowGrid(self.view, self.view.ci, (Cell(self.plane, 3), Cell(self.line, 2)), (2, 1))
         self.view.ci.layout.setColumnSpacing(0, 48)  # the colour bar's label and the line's axis label apart
-        self.button = QtWidgets.QPushButton("Landscape of the current weights")
-        self.button.setToolTip("The loss on the chosen plane through the weights of the step on screen, and along the "
-                               "line from their initialization (progress and Cancel below)")  # fmt: skip
+        self.button, self.info = figure_with_job(
+            self, self.view, "Landscape of the current weights",
+            "The loss on the chosen plane through the weights of the step on screen, and along the line from their "
+            "initialization (progress and Cancel below)", HINT)  # fmt: skip
         self.button.setEnabled(False)
-        self.info = QtWidgets.QLabel(HINT, wordWrap=True)
-        row = QtWidgets.QHBoxLayout()
-        row.setContentsMargins(4, 0, 4, 0)
-        row.addWidget(self.button)
-        row.addWidget(self.info, 1)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view, 1)
-        layout.addLayout(row)
         self.surface: Surface | None = None
         self.line_result: Line | None = None
         self._plane_key: tuple[object, ...] = ()
