@@ -148,9 +148,12 @@ class TopicTab(QtWidgets.QWidget):
         return {key: focus.plot}
 
     # --- declared by subclasses -------------------------------------------------------------
+    #: the tab's parameter specs (its lab's ``params.PARAMS``): the form, the command line and sessions
+    specs: ClassVar[Sequence[Param]] = ()
+
     @classmethod
     def parameters(cls) -> list[Param]:
-        return []
+        return list(cls.specs)
 
     @classmethod
     def aliases(cls) -> dict[str, Alias]:

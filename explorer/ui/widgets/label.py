@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 
 def selectable_label(text: str = "", *, wrap: bool = True, rich: bool = False) -> QtWidgets.QLabel:
@@ -18,3 +18,9 @@ def selectable_label(text: str = "", *, wrap: bool = True, rich: bool = False) -
         label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         label.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
     return label
+
+
+def hold_two_lines(label: QtWidgets.QLabel) -> None:
+    """Two lines high whatever its text, at its font now (call again after a theme change): a hover readout
+    that grew with its text would shift the plots under the mouse."""
+    label.setFixedHeight(2 * QtGui.QFontMetrics(label.font()).lineSpacing() + 4)

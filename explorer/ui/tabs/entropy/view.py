@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtGui, QtWidgets
+from PyQt6 import QtWidgets
 
 from explorer.lab.entropy import information, params
 from explorer.lab.entropy.params import COINS, FEATURE_NAMES, FEATURES, SHAPES
-from explorer.ui.params import Param
 from explorer.ui.tabs.entropy.bars import lift
 from explorer.ui.tabs.entropy.compression_panel import CompressionPanel
 from explorer.ui.tabs.entropy.formatting import bits, num
@@ -26,7 +25,7 @@ from explorer.ui.tabs.entropy.tables import entropy_tables, split_tables
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.fit import Cell, FlowGrid
-from explorer.ui.widgets.label import selectable_label
+from explorer.ui.widgets.label import hold_two_lines, selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.plots import HoverReadout
 
@@ -36,9 +35,7 @@ class EntropyTab(TopicTab):
     minimum_height = 560  # two rows of plots; the page scrolls below this
     summary = "Drag the bars of p or q: entropy, cross-entropy, KL and the Huffman code follow at once."
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(params.PARAMS)
+    specs = params.PARAMS
 
     @classmethod
     def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
@@ -133,8 +130,7 @@ class EntropyTab(TopicTab):
         for panel in self._panels():
             panel.legend.update()
             panel.fit_legend()
-        # two lines whatever the hover text: a label that grows would shift the plots under the mouse
-        self.hover.setFixedHeight(2 * QtGui.QFontMetrics(self.hover.font()).lineSpacing() + 4)
+        hold_two_lines(self.hover)
 
     # --- state ---------------------------------------------------------------------------------
     def _from_preset(self, which: str, k: int) -> np.ndarray:

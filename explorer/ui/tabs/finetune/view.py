@@ -33,7 +33,7 @@ from explorer.lab.finetune.params import (
     sweep_relevant,
 )
 from explorer.lab.finetune.preparation import Prepared, Waiting, prepare, wait_for_source
-from explorer.ui.params import Param, ParamPanel
+from explorer.ui.params import ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.finetune import describe
 from explorer.ui.tabs.finetune.figures import accuracy_sources
@@ -63,9 +63,7 @@ class FinetuneTab(TopicTab):
         "should it retrain? The bar above the plots switches to inside the network and the k-sweep."
     )
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(PARAMS)
+    specs = PARAMS
 
     @classmethod
     def check_values(cls, values: dict[str, Any], given: set[str]) -> None:

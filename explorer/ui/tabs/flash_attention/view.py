@@ -17,7 +17,6 @@ from PyQt6 import QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.flash_attention import attention, attention_steps, params
-from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.flash_attention.step_page import StepView
 from explorer.ui.tabs.flash_attention.sweep_page import SweepView
@@ -48,9 +47,7 @@ class FlashAttentionTab(TopicTab):
         "softmax tile by tile: Next / Previous, or Space to play (slow it with Speed)."
     )
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(params.PARAMS)
+    specs = params.PARAMS
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         self._device = "cpu"

@@ -15,7 +15,6 @@ from PyQt6 import QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.label_smoothing import params, smoothing
-from explorer.ui.params import Param
 from explorer.ui.tabs.label_smoothing.calibration_panels import CalibrationPanels
 from explorer.ui.tabs.label_smoothing.geometry_panels import GeometryPanels
 from explorer.ui.tabs.label_smoothing.summary_table import SummaryTable
@@ -25,7 +24,7 @@ from explorer.ui.tabs.label_smoothing.training_panels import TrainingPanels
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.fit import Cell, FlowGrid
-from explorer.ui.widgets.label import selectable_label
+from explorer.ui.widgets.label import hold_two_lines, selectable_label
 from explorer.ui.widgets.legended import LegendedPlot
 from explorer.ui.widgets.pins import PinSource
 from explorer.ui.widgets.plots import HoverReadout
@@ -38,9 +37,7 @@ class LabelSmoothingTab(TopicTab):
     display_settings = frozenset({"target_class", "projection"})
     summary = "Press Play: two identical networks train, one on one-hot targets, one on smoothed targets."
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(params.PARAMS)
+    specs = params.PARAMS
 
     @classmethod
     def check_values(cls, values: dict[str, Any], given: set[str]) -> None:
@@ -100,8 +97,7 @@ class LabelSmoothingTab(TopicTab):
         for panel in self._panels():
             panel.legend.update()
             panel.fit_legend()
-        # two lines whatever the hover text: a label that grows would shift the plots under the mouse
-        self.hover.setFixedHeight(2 * QtGui.QFontMetrics(self.hover.font()).lineSpacing() + 4)
+        hold_two_lines(self.hover)
         self.table.restyle(self.styled)
 
     # --- parameters -> lab ---------------------------------------------------------------------

@@ -16,7 +16,6 @@ from PyQt6 import QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.natural_gradient import params
-from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.natural_gradient.axes import fix_axis_width
 from explorer.ui.tabs.natural_gradient.cost_page import CostPage
@@ -56,9 +55,7 @@ class NaturalGradientTab(TopicTab):
         "between invariance, the race and the measured cost."
     )
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(params.PARAMS)
+    specs = params.PARAMS
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
-from PyQt6 import QtGui, QtWidgets
+from PyQt6 import QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.residual import params
@@ -23,7 +23,7 @@ from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
 from explorer.ui.widgets.fit import Cell, FlowGrid
 from explorer.ui.widgets.gl import refuse_3d
-from explorer.ui.widgets.label import selectable_label
+from explorer.ui.widgets.label import hold_two_lines, selectable_label
 from explorer.ui.widgets.pins import PinSource
 from explorer.ui.widgets.plots import HoverReadout
 from explorer.ui.widgets.viewbar import ViewBar, beside_bar
@@ -31,7 +31,7 @@ from explorer.ui.widgets.viewbar import ViewBar, beside_bar
 if TYPE_CHECKING:
     from explorer.lab.residual.residual import Checkpoint, ResidualFrame
     from explorer.lab.residual.residual_landscape import LandscapePair
-    from explorer.ui.params import Param, ParamPanel
+    from explorer.ui.params import ParamPanel
     from explorer.ui.runner import JobRunner
 
 _LANDSCAPE_HINT = "At the end of training, or press “Landscape of the current nets”"
@@ -56,9 +56,7 @@ class ResidualTab(TopicTab):
     display_settings = frozenset({"view", *_DISPLAY, *_ANALYSIS})
     summary = "Press Play: plain and residual nets of 8, 20 and 56 blocks train on the same batches."
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(params.PARAMS)
+    specs = params.PARAMS
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -158,8 +156,7 @@ class ResidualTab(TopicTab):
         self.boundaries.restyle(theme)
         self.landscapes.restyle(theme)
         self.curvature_page.restyle(theme)
-        # two lines whatever the hover text: a label that grows would shift the plots under the mouse
-        self.hover.setFixedHeight(2 * QtGui.QFontMetrics(self.hover.font()).lineSpacing() + 4)
+        hold_two_lines(self.hover)
 
     # --- parameters -> lab ---------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:

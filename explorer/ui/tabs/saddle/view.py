@@ -10,7 +10,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.saddle import optim, params, saddle, surfaces
-from explorer.ui.params import Param, ParamPanel
+from explorer.ui.params import ParamPanel
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.saddle.aliases import command_line_aliases
 from explorer.ui.tabs.saddle.network_page import HEADLINE as NETWORK_HEADLINE
@@ -47,9 +47,7 @@ class SaddleTab(TopicTab):
         {"view", "log_color", "resolution", *(p.key for p in params.PARAMS if p.key.startswith("plateau_"))}
     )
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(params.PARAMS)
+    specs = params.PARAMS
 
     @classmethod
     def aliases(cls) -> dict[str, Alias]:

@@ -17,7 +17,6 @@ from PyQt6 import QtCore, QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory
 from explorer.lab.vanishing import params
-from explorer.ui.params import Param
 from explorer.ui.runner import JobRunner
 from explorer.ui.tabs.vanishing.heatmaps import NETS, ZERO_MARK, LayerHeatmaps, format_norm, layer_ticks
 from explorer.ui.tabs.vanishing.readout import (
@@ -58,9 +57,7 @@ class VanishingTab(TopicTab):
         "no normalization the plain net's lower layers stay dark: their gradient has vanished."
     )
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(params.PARAMS)
+    specs = params.PARAMS
 
     @classmethod
     def check_values(cls, values: dict[str, Any], given: set[str]) -> None:

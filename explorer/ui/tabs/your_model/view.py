@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
-from PyQt6 import QtGui, QtWidgets
+from PyQt6 import QtWidgets
 
 from explorer.lab.core.protocol import ExperimentFactory, Job, Progress
 from explorer.lab.your_model import params
@@ -26,14 +26,14 @@ from explorer.ui.tabs.your_model.landscape_page import LandscapePage
 from explorer.ui.tabs.your_model.training_page import TrainingPage
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table, TopicTab, register
-from explorer.ui.widgets.label import selectable_label
+from explorer.ui.widgets.label import hold_two_lines, selectable_label
 from explorer.ui.widgets.plots import HoverReadout
 from explorer.ui.widgets.viewbar import ViewBar
 
 if TYPE_CHECKING:
     from explorer.lab.your_model.analysis import Line, Spectrum, Surface
     from explorer.lab.your_model.experiment import ModelSnapshot, YourModelFrame
-    from explorer.ui.params import Param, ParamPanel
+    from explorer.ui.params import ParamPanel
     from explorer.ui.runner import JobRunner
 
 #: what each view shows, over its plots
@@ -82,9 +82,7 @@ class YourModelTab(TopicTab):
         "(until then, a shipped example), then press Play to train it."
     )
 
-    @classmethod
-    def parameters(cls) -> list[Param]:
-        return list(params.PARAMS)
+    specs = params.PARAMS
 
     @classmethod
     def check_files(cls, values: dict[str, Any], given: set[str]) -> None:
@@ -144,8 +142,7 @@ class YourModelTab(TopicTab):
         theme = self.styled.theme
         for page in (self.training, self.landscape, self.curvature):
             page.restyle(theme)
-        # two lines whatever the hover text: a label that grows would shift the plots under the mouse
-        self.hover.setFixedHeight(2 * QtGui.QFontMetrics(self.hover.font()).lineSpacing() + 4)
+        hold_two_lines(self.hover)
 
     # --- parameters -> lab ---------------------------------------------------------------------
     def experiment(self, values: dict[str, Any]) -> ExperimentFactory | None:
