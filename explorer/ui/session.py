@@ -193,8 +193,6 @@ def apply(window: Any, session: Session) -> list[str]:
     Only what differs is set, in each tab's declaration order (a key that resets others goes first), on
     the tabs that differ (a tab never opened is built only then); each tab then restarts from its seed.
     """
-    from explorer.ui.theme import Theme
-
     notes = []
     specs, _ = tab_specs()
     for name, wanted in session.values.items():
@@ -204,10 +202,7 @@ def apply(window: Any, session: Session) -> list[str]:
         if changed:
             window.page(name).apply_settings(changed)
     if (session.theme == "dark", session.presentation) != (window.theme.dark, window.theme.presentation):
-        window.presentation_action.setChecked(session.presentation)
-        window.dark_action.setChecked(session.theme == "dark")
-        window.set_theme(Theme(dark=session.theme == "dark", presentation=session.presentation))
-        window._apply_side_open(window._side_open())
+        window.set_modes(dark=session.theme == "dark", presentation=session.presentation)
     window.device_actions[session.device].setChecked(True)
     window.set_device(session.device)
     if session.device == "cuda" and window.device_name != "probing…" and not window.cuda_available:
@@ -230,10 +225,10 @@ def open_dialog(window: Any) -> None:
     """File > Open session…: pick a file, ask before running a model file it names, apply it or say why not."""
     from PyQt6 import QtWidgets
 
-    start = str(window._start_folder("session_folder"))
+    start = str(window.start_folder("session_folder"))
     name, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Open session", start, "Sessions (*.json)")
     if name:
-        window._remember_folder(Path(name).parent, "session_folder")
+        window.remember_folder(Path(name).parent, "session_folder")
         open_file(window, Path(name))
 
 
@@ -273,12 +268,12 @@ def save_dialog(window: Any) -> None:
     """File > Save session…: the whole state to a JSON file (the dialog remembers its folder)."""
     from PyQt6 import QtWidgets
 
-    start = str(window._start_folder("session_folder") / "session.json")
+    start = str(window.start_folder("session_folder") / "session.json")
     name, _ = QtWidgets.QFileDialog.getSaveFileName(window, "Save session", start, "Sessions (*.json)")
     if not name:
         return
     path = Path(name) if Path(name).suffix else Path(name + ".json")
-    window._remember_folder(path.parent, "session_folder")
+    window.remember_folder(path.parent, "session_folder")
     try:
         save(window, path)
     except OSError as exc:

@@ -294,9 +294,17 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.settings["presentation"] = theme.presentation
 
     def set_presentation(self, on: bool) -> None:
-        self.presentation_action.setChecked(on)
-        self.set_theme(Theme(dark=self.theme.dark, presentation=bool(on)))
-        self._apply_side_open(self._side_open())  # folded by default in presentation mode
+        self.set_modes(dark=self.theme.dark, presentation=bool(on))
+
+    def set_modes(self, *, dark: bool, presentation: bool) -> None:
+        """Theme and presentation mode at once (one restyle), their menu checks, and the side panel as a
+        new window in that mode has it (folded in presentation mode)."""
+        self.dark_action.setChecked(dark)
+        self.presentation_action.setChecked(presentation)
+        was_presenting = self.theme.presentation
+        self.set_theme(Theme(dark=dark, presentation=presentation))
+        if presentation != was_presenting:
+            self._apply_side_open(self._side_open())
 
     # --- side panel and note ------------------------------------------------------------------
     def _side_open(self) -> bool:
@@ -349,8 +357,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.statusBar().showMessage(getattr(tab, what)(), 8000)
 
     def set_dark(self, on: bool) -> None:
-        self.dark_action.setChecked(on)
-        self.set_theme(Theme(dark=bool(on), presentation=self.theme.presentation))
+        self.set_modes(dark=bool(on), presentation=self.theme.presentation)
 
     def _toggle_full_screen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()

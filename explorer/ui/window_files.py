@@ -30,21 +30,21 @@ class FileActions:
             page.tab, path, caption=self.settings["caption"], step=page.runner.current_step or None
         )
 
-    def _start_folder(self, key: str = "export_folder") -> Path:
+    def start_folder(self, key: str = "export_folder") -> Path:
         """Where the last export (or opened model: ``key``) went (the dialogs remember it), else the home folder."""
         folder = Path(self.settings[key]) if self.settings[key] else Path.home()
         return folder if folder.is_dir() else Path.home()
 
-    def _remember_folder(self, folder: Path, key: str = "export_folder") -> None:
+    def remember_folder(self, folder: Path, key: str = "export_folder") -> None:
         with contextlib.suppress(ValueError):
             self.settings[key] = str(folder)
 
     # --- your model ---------------------------------------------------------------------------
     def _open_model_dialog(self) -> None:
-        start = str(self._start_folder("model_folder"))
+        start = str(self.start_folder("model_folder"))
         name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open model", start, "Python files (*.py)")
         if name:
-            self._remember_folder(Path(name).parent, "model_folder")
+            self.remember_folder(Path(name).parent, "model_folder")
             self.open_model(Path(name))
 
     def open_model(self, path: Path) -> None:
@@ -62,19 +62,19 @@ class FileActions:
     def _export_dialog(self, suffix: str) -> None:
         page = self.current_page()
         kinds = {".png": "PNG image (*.png)", ".svg": "SVG (*.svg)", ".csv": "CSV (*.csv)", ".json": "JSON (*.json)"}
-        start = str(self._start_folder() / f"{page.tab.name}{suffix}")
+        start = str(self.start_folder() / f"{page.tab.name}{suffix}")
         name, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export", start, kinds[suffix])
         if not name:
             return
         path = Path(name) if Path(name).suffix else Path(name + suffix)
-        self._remember_folder(path.parent)
+        self.remember_folder(path.parent)
         self._report(lambda: self.export_to(path))
 
     def _export_all_dialog(self) -> None:
-        start = str(self._start_folder())
+        start = str(self.start_folder())
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export all tabs to folder", start)
         if folder:
-            self._remember_folder(Path(folder))
+            self.remember_folder(Path(folder))
             self._report(lambda: self.export_all(Path(folder), progress=True), folder=Path(folder))
 
     def export_all(self, folder: Path, progress: bool = False) -> list[Path]:

@@ -58,11 +58,11 @@ def test_reset_parameters_returns_every_field_to_its_default(qtbot, window) -> N
 
 
 def test_export_dialogs_start_in_the_last_folder(qtbot, window, tmp_path) -> None:
-    assert window._start_folder() == Path.home()
-    window._remember_folder(tmp_path)
-    assert window._start_folder() == tmp_path and window.settings["export_folder"] == str(tmp_path)
-    window._remember_folder(tmp_path / "gone")  # a folder that no longer exists falls back to home
-    assert window._start_folder() == Path.home()
+    assert window.start_folder() == Path.home()
+    window.remember_folder(tmp_path)
+    assert window.start_folder() == tmp_path and window.settings["export_folder"] == str(tmp_path)
+    window.remember_folder(tmp_path / "gone")  # a folder that no longer exists falls back to home
+    assert window.start_folder() == Path.home()
 
 
 def test_export_all_with_progress_writes_every_tab(qtbot, window, tmp_path) -> None:
