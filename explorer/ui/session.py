@@ -207,9 +207,7 @@ def apply(window: Any, session: Session) -> list[str]:
     window.set_device(session.device)
     if session.device == "cuda" and window.device_name != "probing…" and not window.cuda_available:
         notes.append("the session asks for CUDA, which this machine lacks: running on the CPU")
-    page = window.select(session.tab)
-    if page._started:
-        page.reset()  # the same seed: the session's pictures
+    window.select(session.tab).reset()  # the same seed: the session's pictures (a page not started yet waits)
     return notes
 
 
