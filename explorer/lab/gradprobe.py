@@ -58,7 +58,52 @@ def exact_norms(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
     return norms
 
 
-class GradFlowProbe:
+class LossProbe:
+    """Per-step loss and accuracy, kept on the device until a frame drains them: no host sync per step.
+
+    What :class:`Trainee` needs from a probe. Nets whose gradient flow no view shows (the residual
+    tab's six) use it alone: hooking every hidden state and norming every weight gradient cost those
+    nets a fifth of their step on a CPU, for numbers nobody looked at.
+    """
+
+    n_layers = 0
+    n_hidden = 0
+
+    def __init__(self, net: BlockNet, capacity: int, width: int = 2) -> None:
+        self.net = net
+        p = next(net.parameters())
+        self._rows = torch.zeros(capacity, width, device=p.device, dtype=torch.float64)
+        self._count = 0
+
+    def watch(self) -> None:
+        """Call between forward and backward (nothing to hook here)."""
+
+    def record(self, loss: torch.Tensor, accuracy: torch.Tensor) -> None:
+        """Store this step's loss and accuracy (call after ``loss.backward()``)."""
+        self._store(torch.stack([loss.detach(), accuracy]))
+
+    def _store(self, row: torch.Tensor) -> None:
+        if self._count == len(self._rows):  # a frame asked for more steps than the capacity: double it
+            self._rows = torch.cat([self._rows, torch.zeros_like(self._rows)])
+        self._rows[self._count].copy_(row)
+        self._count += 1
+
+    def _take(self) -> np.ndarray:
+        rows = self._rows[: self._count].cpu().numpy()  # the one host sync of a frame
+        self._count = 0
+        return rows
+
+    def drain(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Loss (k,), accuracy (k,), and no gradient norms: (k, 0) twice."""
+        rows = self._take()
+        empty = np.zeros((len(rows), 0))
+        return rows[:, 0], rows[:, 1], empty, empty
+
+    def close(self) -> None:
+        """Nothing to let go of."""
+
+
+class GradFlowProbe(LossProbe):
     """Per-step weight- and activation-gradient norms of every layer, kept on the device.
 
     The network's ``hidden_tap`` collects its hidden states h_0..h_L during the forward pass, and
@@ -76,7 +121,6 @@ class GradFlowProbe:
     """
 
     def __init__(self, net: BlockNet, capacity: int) -> None:
-        self.net = net
         groups = net.layer_weights()
         self._weights = [w for group in groups for w in group]
         # Layer of each weight tensor: a layer's norm is the root of its tensors' summed squares.
@@ -86,9 +130,7 @@ class GradFlowProbe:
         self._hidden: list[torch.Tensor] = []
         self._act_norms: list[torch.Tensor] = []
         net.hidden_tap = self._hidden
-        p = next(net.parameters())
-        self._rows = torch.zeros(capacity, 2 + len(self._weights) + self.n_hidden, device=p.device, dtype=torch.float64)
-        self._count = 0
+        super().__init__(net, capacity, width=2 + len(self._weights) + self.n_hidden)
 
     def watch(self) -> None:
         """Call between forward and backward: take ||dL/dh|| of this pass's hidden states as they arrive.
@@ -112,16 +154,11 @@ class GradFlowProbe:
         weight_norms = exact_norms([w.grad for w in self._weights])
         # Backward visits h_L first: reverse to put the input side first. One stack promotes the float32
         # and float64 norms alike, one copy puts them in the row.
-        norms = torch.stack([loss.detach(), accuracy, *weight_norms, *reversed(self._act_norms)])
-        if self._count == len(self._rows):  # a frame asked for more steps than the capacity: double it
-            self._rows = torch.cat([self._rows, torch.zeros_like(self._rows)])
-        self._rows[self._count].copy_(norms)
-        self._count += 1
+        self._store(torch.stack([loss.detach(), accuracy, *weight_norms, *reversed(self._act_norms)]))
 
     def drain(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Loss (k,), accuracy (k,), weight-grad norms (k, n_layers), dL/dh norms (k, n_hidden)."""
-        rows = self._rows[: self._count].cpu().numpy()  # the one host sync of a frame
-        self._count = 0
+        rows = self._take()
         n_w = len(self._weights)
         squares = rows[:, 2 : 2 + n_w] ** 2  # (k, n_weight_tensors)
         layer_sq = np.zeros((len(rows), self.n_layers))
@@ -158,6 +195,7 @@ class Trainee:
     ``explode_factor``: a minibatch loss above this many times the larger of the first loss and the
     chance level ln K counts as divergence. Saturating units (sigmoid, tanh) keep the loss finite at
     any learning rate, so a blown-up run would otherwise bounce at hundreds of nats for ever.
+    ``gradients=False``: loss and accuracy only (a :class:`LossProbe`); the heatmaps stay empty.
     """
 
     def __init__(
@@ -170,11 +208,12 @@ class Trainee:
         window: int = 200,
         history: int = 2048,
         explode_factor: float = math.inf,
+        gradients: bool = True,
     ) -> None:
         self.name = name
         self.net = net
         self.optimizer = make_optimizer(optimizer, list(net.parameters()), lr)
-        self.probe = GradFlowProbe(net, capacity=steps_per_frame)
+        self.probe = (GradFlowProbe if gradients else LossProbe)(net, capacity=steps_per_frame)
         self.heat = RingBuffer(window, (self.probe.n_layers,), dtype=np.float32)
         self.act_heat = RingBuffer(window, (self.probe.n_hidden,), dtype=np.float32)
         self.heat_steps = RingBuffer(window)
@@ -213,7 +252,7 @@ class Trainee:
                     f"{self.name} loss rose to {loss:.3g} nats, more than {self.explode_factor:g}× both its first "
                     "value and chance level (ln K)",
                 )
-        ratios = hidden_ratio(weight_norms)  # (k,)
+        ratios = hidden_ratio(weight_norms) if self.probe.n_layers else np.full(len(losses), math.nan)  # (k,)
         self.history.extend(steps, np.stack([losses, accs, ratios], axis=1))  # (k, 3)
         self.heat.extend(np.log10(np.maximum(weight_norms, LOG_FLOOR)))
         self.act_heat.extend(np.log10(np.maximum(act_norms, LOG_FLOOR)))
@@ -222,6 +261,8 @@ class Trainee:
         self.loss, self.accuracy = float(losses[-1]), float(accs[-1])
 
     def flow(self) -> NetFlow:
+        if not self.probe.n_layers:
+            raise ValueError(f"{self.name} was trained without gradient norms (gradients=False): no flow to show")
         values = self.history.values()  # (T, 3)
         with np.errstate(divide="ignore", invalid="ignore"):
             act_ratio = float(self.act_grad_norms[0] / self.act_grad_norms[-1])

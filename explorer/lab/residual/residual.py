@@ -233,7 +233,7 @@ def run(cfg: ResidualConfig) -> Iterator[ResidualFrame]:
         configs.append((plain_config, replace(plain_config, residual=True)))
         pairs.append([
             Trainee(f"{kind}-{depth}", build_net(config, cfg.seed, device), cfg.optimizer, cfg.lr,
-                    cfg.steps_per_frame, 1, cfg.history)
+                    cfg.steps_per_frame, 1, cfg.history, gradients=False)
             for kind, config in zip(("plain", "residual"), configs[-1], strict=True)
         ])  # fmt: skip
     states = [[_float_state(trainee.net) for trainee in pair] for pair in pairs]

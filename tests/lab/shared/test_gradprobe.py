@@ -95,3 +95,26 @@ def test_activation_gradient_heatmap_follows_the_norms() -> None:
         assert flow.act_heatmap.flags.c_contiguous
         np.testing.assert_allclose(flow.act_heatmap[:, -1], np.log10(flow.act_grad_norms), rtol=1e-6)
         np.testing.assert_allclose(flow.heatmap[:, -1], np.log10(flow.weight_grad_norms), rtol=1e-6)
+
+
+def test_a_trainee_without_gradient_norms_trains_and_scores_exactly_as_the_probed_one() -> None:
+    X = torch.randn(64, 2, generator=torch.Generator().manual_seed(2))
+    y = (X[:, 0] * X[:, 1] > 0).long()
+    trainees = [
+        Trainee(name, build_net(MLPConfig(4, 8, "relu", norm="batchnorm", residual=True), seed=0), "sgd", 0.1,
+                steps_per_frame=3, gradients=gradients)
+        for name, gradients in (("probed", True), ("plain", False))
+    ]  # fmt: skip
+    for step in range(12):
+        for trainee in trainees:
+            trainee.backward(X, y)
+            if step % 3 == 2:
+                trainee.drain(step)  # three rows each: the loss-only rows grow and drain alike
+            trainee.update()
+    probed, plain = (t.history.values() for t in trainees)
+    np.testing.assert_array_equal(plain[:, :2], probed[:, :2])  # loss and accuracy, bit for bit
+    assert np.isnan(plain[:, 2]).all() and np.isfinite(probed[:, 2]).all()
+    assert trainees[1].net.hidden_tap is None  # nothing hooked on the forward pass
+    assert trainees[1].heat.array().shape == (12, 0)  # a row per step, no column
+    with pytest.raises(ValueError, match="without gradient norms"):
+        trainees[1].flow()
