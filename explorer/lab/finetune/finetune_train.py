@@ -56,6 +56,16 @@ class TargetTask:
         return self.x_val[:CKA_SAMPLES]
 
 
+def conv_layout(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Images (or a network, via ``Module.to``) in the memory layout its convolutions run fastest in.
+
+    Channels-last on a CPU: oneDNN's 3x3 convolutions over 8-32 channels then skip a reorder per call,
+    which made a training step about 1.15x faster (one core; an evaluation gained little).
+    A GPU keeps the default layout, where it was not measured.
+    """
+    return tensor.contiguous(memory_format=torch.channels_last) if device.type == "cpu" else tensor
+
+
 def target_task(cfg: FinetuneConfig, device: torch.device) -> TargetTask:
     """The small labelled set and the held-out set of the target task (shuffled, seeded, disjoint draws)."""
     target = TARGETS[cfg.target]
@@ -64,7 +74,7 @@ def target_task(cfg: FinetuneConfig, device: torch.device) -> TargetTask:
     for n, seed in ((cfg.n_per_class, train_seed), (cfg.n_val_per_class, val_seed)):
         X, y = glyphs(n, seed, noise=cfg.pretrain.noise, style=target.style, classes=target.classes)
         y = np.searchsorted(target.classes, y)  # glyph indices -> 0..K-1
-        sets += [torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)]
+        sets += [conv_layout(torch.as_tensor(X, device=device), device), torch.as_tensor(y, device=device)]
     return TargetTask(*sets, n_classes=len(target.classes))
 
 
@@ -75,6 +85,8 @@ def batch_seed(cfg: FinetuneConfig) -> int:
 def target_net(cfg: FinetuneConfig, pretrained: Pretrained | None, n_classes: int, device: torch.device) -> BlockNet:
     """A network for the target task from ``cfg.seed``, with every pretrained weight but the classifier's."""
     net = build_net(net_config(cfg.pretrain, n_classes), cfg.seed, device)
+    if device.type == "cpu":
+        net = net.to(memory_format=torch.channels_last)  # see conv_layout
     if pretrained is not None:
         classifier = freezing.units(net)[-1][0]
         prefix = next(name for name, module in net.named_modules() if module is classifier) + "."
@@ -154,7 +166,9 @@ class Learner:
         freezing.set_trainable(self.net, self.mask)
         groups = freezing.param_groups(self.net, self.mask, cfg.lr, self.scales)
         self.optimizer = freezing.make_optimizer(cfg.optimizer, groups, cfg.lr)
-        self.initial = [[w.detach().clone() for w in freezing.unit_weights(u)] for u in self.units]
+        self.unit_params = freezing.parameter_counts(self.net)
+        self.weights = [freezing.unit_weights(u) for u in self.units]  # the live tensors, updated in place
+        self.initial = [[w.detach().clone() for w in unit] for unit in self.weights]
         self.initial_filters = self._filters()
         self.history = DecimatedHistory(HISTORY, 4)  # train acc, val acc, train loss, val loss
         self.pending: list[torch.Tensor] = []  # this frame's minibatch losses, on the device
@@ -249,7 +263,8 @@ class Learner:
         return 1e3 * float(np.percentile(times, STEP_TIME_QUANTILE)) if times else float("nan")
 
     def n_trainable(self) -> int:
-        return sum(p.numel() for p in self.net.parameters() if p.requires_grad)
+        """Parameters in the trainable units (set_trainable freezes whole units)."""
+        return int(self.unit_params[self.mask].sum())
 
     def _filters(self) -> np.ndarray:
         return self.net.stem.weight.detach()[:, 0].cpu().numpy().copy()  # (C, 1, 3, 3) -> (C, 3, 3)
@@ -267,7 +282,7 @@ class Learner:
             val_accuracy=values[:, 1],
             train_loss=values[:, 2],
             val_loss=values[:, 3],
-            weight_change=freezing.weight_change(self.net, self.initial),
+            weight_change=freezing.weight_change(self.weights, self.initial),
             cka=self.cka.copy(),
             ms_per_step=self.ms_per_step(),
             filters=self._filters(),
