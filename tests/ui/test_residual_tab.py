@@ -9,6 +9,7 @@ import torch
 from PyQt6 import QtCore, QtGui
 
 from explorer.lab import landscape
+from explorer.ui.tabs.residual.training_panels import even_columns
 
 pytestmark = pytest.mark.first_tab("residual")
 
@@ -43,7 +44,10 @@ def test_training_draws_curves_ratios_and_boundaries(qtbot, window, page):
     np.testing.assert_allclose(curve.yData, frame.plain_smoothed[2])
     assert [label.text for _, label in tab.training.loss_panel.legend.items] == [
         "plain 16", "plain 8", "plain 4", "residual 16", "residual 8", "residual 4", "each minibatch"]  # fmt: skip
-    assert tab.training.ratio_map.image.image.shape == (16, len(frame.ratio_steps))  # blocks x steps of residual 16
+    grid, _ = even_columns(frame.ratio_steps, np.zeros((1, len(frame.ratio_steps))))
+    assert tab.training.ratio_map.image.image.shape == (16, len(grid))  # blocks x steps of residual 16
+    x_range = tab.training.ratio_plot.getViewBox().viewRange()[0]
+    assert x_range[0] < 0 and x_range[1] > 40  # the whole run, as the loss curves: the axis stays put
     assert tab.boundaries.maps["residual"].image.image.shape == (20, 20)
     assert sum(len(p.data) for p in tab.boundaries.points["plain"]) == 128
     assert tab.boundaries.panels["plain"].plot.titleLabel.text == "Plain 16"
@@ -58,6 +62,18 @@ def test_training_draws_curves_ratios_and_boundaries(qtbot, window, page):
     qtbot.waitUntil(lambda: page.runner.state == "failed", timeout=60000)
     text = page.banner.text()
     assert text.startswith("Diverged:") and " at step " in text and "smaller learning rate" in text
+
+
+def test_ratios_taken_at_uneven_steps_fill_even_columns_with_the_nearest_measurement():
+    steps = np.array([0.0, 5.0, 10.0, 11.0, 12.0])  # the time budget went from 5 steps a frame to 1
+    grid, shown = even_columns(steps, np.array([[0.0, 1.0, 2.0, 3.0, 4.0]]))
+    np.testing.assert_array_equal(grid, np.arange(13.0))
+    np.testing.assert_array_equal(shown[0], [0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 4])  # ties go to the earlier
+    even = np.arange(0.0, 50.0, 5.0)
+    grid, shown = even_columns(even, even[None])
+    np.testing.assert_array_equal(grid, even)
+    np.testing.assert_array_equal(shown[0], even)
+    assert len(even_columns(np.array([0.0, 1.0, 1e6]), np.zeros((2, 3)))[0]) == 1001  # at most 1000 steps apart
 
 
 def test_landscape_of_the_current_nets_centre_is_the_models_loss(qtbot, page):

@@ -48,6 +48,7 @@ class BoundaryPanels:
         for panel in self.panels.values():
             span_title(panel.plot)
         self._grid_key: tuple[Any, ...] = ()
+        self._fields: tuple[np.ndarray, ...] = ()  # the frame's boundary arrays on show now
 
     def restyle(self, theme: Theme) -> None:
         for points in self.points.values():
@@ -69,6 +70,7 @@ class BoundaryPanels:
 
     def new_run(self) -> None:
         self._grid_key = ()
+        self._fields = ()
 
     def show(self, frame: ResidualFrame, depth: int) -> None:
         index = frame.depths.index(depth)
@@ -76,6 +78,13 @@ class BoundaryPanels:
         grid_key = (depth, len(frame.grid_x), float(frame.grid_x[0]), float(frame.grid_x[-1]))
         fresh = grid_key != self._grid_key  # a new run or another depth: new extent and points
         self._grid_key = grid_key
+        # boundaries are recomputed every few frames only, as new arrays: between them, redrawing the
+        # images, contours and colour bar each frame made the whole figure repaint for nothing
+        every = (frame.plain_boundary, frame.residual_boundary)  # (n_depths, G, G) each
+        same = len(self._fields) == 2 and all(a is b for a, b in zip(self._fields, every, strict=True))
+        if same and not fresh:
+            return
+        self._fields = every
         for kind, field in fields.items():
             heatmap = self.maps[kind]
             if fresh:

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore
 
-from explorer.ui.tabs.residual.cells import KINDS, bar_room, nearest, set_title, show_cells
+from explorer.ui.tabs.residual.cells import KINDS, bar_room, nearest, set_title
 from explorer.ui.theme import Theme
 from explorer.ui.topic import Table
 from explorer.ui.widgets.legended import LegendedPlot
@@ -37,6 +37,22 @@ def _sync_legend(panel: LegendedPlot, items: list[pg.PlotDataItem], names: list[
     """The legend lists the curves in use, in slot order, and no others (but the pinned runs')."""
     if sync_legend(panel.legend, zip(items, names, strict=True)):
         panel.fit_legend()
+
+
+def even_columns(steps: np.ndarray, values: np.ndarray, most: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Columns measured at uneven steps, on an even grid of steps for an image: (grid steps, (rows, n)).
+
+    A frame's steps follow the window's time budget, so the ratios are taken every 5 steps at first and
+    then every step, say; an image's columns are all one width. Each grid column shows the measurement
+    nearest it (as the hover reads it), the grid as fine as the closest two (at most ``most`` columns).
+    """
+    span = float(steps[-1] - steps[0])
+    spacing = max(float(np.diff(steps).min()), span / most, 1e-12)
+    grid = steps[0] + spacing * np.arange(round(span / spacing) + 1)
+    right = np.clip(np.searchsorted(steps, grid), 1, len(steps) - 1)
+    left = right - 1
+    nearest = np.where(grid - steps[left] <= steps[right] - grid, left, right)
+    return grid, values[:, nearest]
 
 
 class TrainingPanels:
@@ -128,28 +144,36 @@ class TrainingPanels:
             set_title(self.ratio_now.plot, f"‖F(x)‖ / ‖x‖ at step {int(frame.ratio_steps[-1])}")
 
     def _show_ratio_map(self, frame: ResidualFrame, depth: int) -> None:
-        steps = frame.ratio_steps
         ratios = np.log10(np.maximum(frame.branch_ratios[frame.depths.index(depth)], _FLOOR))  # (n_blocks, k)
         set_title(self.ratio_plot, f"Residual {depth}: ‖F(x)‖ / ‖x‖")
-        if len(steps) < 2:  # one column has no width yet
+        if len(frame.ratio_steps) < 2:  # one column has no width yet
             self.ratio_map.image.clear()
             return
+        steps, shown = even_columns(frame.ratio_steps, ratios)
         low, high = min(self._levels[0], float(ratios.min())), max(self._levels[1], float(ratios.max()))
         high = max(high, low + 1e-3)
         if (low, high) != self._levels or self.ratio_map.image.image is None:
             self._levels = (low, high)
             blocks = np.arange(1, depth + 1, dtype=float)
-            self.ratio_map.set_field(steps, blocks, ratios, "log₁₀ ‖F(x)‖/‖x‖", ratios)
+            self.ratio_map.set_field(steps, blocks, shown, "log₁₀ ‖F(x)‖/‖x‖", shown)
             self.ratio_map.image.setLevels((low, high))
             self.ratio_map.colorbar.setLevels((low, high))
-            show_cells(self.ratio_plot, steps, blocks)
-            return
-        # same colour scale: only the image and its extent move
-        self.ratio_map.image.setImage(np.ascontiguousarray(ratios, dtype=np.float32), autoLevels=False,
-                                      levels=(low, high))  # fmt: skip
+        else:  # same colour scale: only the image and its extent move
+            self.ratio_map.image.setImage(np.ascontiguousarray(shown, dtype=np.float32), autoLevels=False,
+                                          levels=(low, high))  # fmt: skip
+            dx = steps[1] - steps[0]
+            self.ratio_map.image.setRect(QtCore.QRectF(steps[0] - dx / 2, 0.5, dx * len(steps), float(depth)))
+        self._frame_ratio_map(steps, depth)
+
+    def _frame_ratio_map(self, steps: np.ndarray, depth: int) -> None:
+        """x from step 0 to the run's last, as the loss curves above, so the image fills in under an axis
+        that stays put (an axis whose range moves redraws its ticks every frame); a run without an end
+        shows the steps it has. Whole cells, edges included."""
         dx = steps[1] - steps[0]
-        self.ratio_map.image.setRect(QtCore.QRectF(steps[0] - dx / 2, 0.5, dx * len(steps), float(depth)))
-        show_cells(self.ratio_plot, steps, np.arange(1, depth + 1, dtype=float))
+        low, high = steps[0] - dx / 2, steps[-1] + dx / 2
+        if self._step_extent > 0:
+            low, high = min(low, -dx / 2), max(high, self._step_extent + dx / 2)
+        self.ratio_plot.setRange(xRange=(low, high), yRange=(0.5, depth + 0.5), padding=0)
 
     def show_depth(self, frame: ResidualFrame, depth: int) -> None:
         """Another depth on the heatmap: its own colour scale."""
