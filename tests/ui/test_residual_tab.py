@@ -49,6 +49,8 @@ def test_training_draws_curves_ratios_and_boundaries(qtbot, window, page):
     x_range = tab.training.ratio_plot.getViewBox().viewRange()[0]
     assert x_range[0] < 0 and x_range[1] > 40  # the whole run, as the loss curves: the axis stays put
     assert tab.boundaries.maps["residual"].image.image.shape == (20, 20)
+    assert frame.boundary_step > 0  # recomputed since step 0: the panels show the new arrays, not the first
+    np.testing.assert_array_equal(tab.boundaries.maps["residual"].image.image, frame.residual_boundary[2])
     assert sum(len(p.data) for p in tab.boundaries.points["plain"]) == 128
     assert tab.boundaries.panels["plain"].plot.titleLabel.text == "Plain 16"
     assert "‖F(x)‖ / ‖x‖ =" in tab._describe("ratio_cell", frame.ratio_steps[-1], 3.0)

@@ -134,7 +134,8 @@ def weight_change(now: list[list[torch.Tensor]], initial: list[list[torch.Tensor
     and one host copy for the whole network: the fine-tuning view asks for this every frame, and a sum
     and a host read per tensor cost a quarter of the learners' time there.
     """
-    if [len(w) for w in now] != [len(w) for w in initial]:
+    counts = [len(w) for w in now]
+    if counts != [len(w) for w in initial]:
         raise ValueError("initial weights do not match the network's units")
     flat_now = [w.detach() for unit in now for w in unit]
     flat_before = [w for unit in initial for w in unit]
@@ -143,9 +144,8 @@ def weight_change(now: list[list[torch.Tensor]], initial: list[list[torch.Tensor
         size = torch._foreach_norm(flat_before)
         norms = torch.stack([*moved, *size]).double().cpu().numpy()  # one host copy
     squares = norms.reshape(2, -1) ** 2  # (moved, size) per weight tensor
-    unit_of = np.repeat(np.arange(len(now)), [len(w) for w in now])
+    unit_of = np.repeat(np.arange(len(now)), counts)
     moved_sq, size_sq = np.zeros(len(now)), np.zeros(len(now))
     np.add.at(moved_sq, unit_of, squares[0])
     np.add.at(size_sq, unit_of, squares[1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(size_sq > 0, np.sqrt(moved_sq / np.where(size_sq > 0, size_sq, 1.0)), 0.0)
+    return np.where(size_sq > 0, np.sqrt(moved_sq / np.where(size_sq > 0, size_sq, 1.0)), 0.0)
