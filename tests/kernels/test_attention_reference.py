@@ -30,8 +30,10 @@ def test_tiled_torch_matches_naive(make_qkv, n: int, block: int, causal: bool) -
 def test_tiled_torch_matches_naive_for_any_tiling(n: int, d: int, block: int, causal: bool, seed: int) -> None:
     gen = torch.Generator().manual_seed(seed)
     q, k, v = (3 * torch.randn((1, 2, n, d), generator=gen) for _ in range(3))  # spread scores: max moves
+    # fp32 with up to 80 rescalings of the running sums (block 1), values of v up to about 12: rounding alone
+    # reaches 1.3e-5 (n=73, d=18, block=1, seed=2905); a tiling mistake is off by a whole value
     torch.testing.assert_close(
-        attention.tiled_torch(q, k, v, causal, block=block), attention.naive(q, k, v, causal), atol=1e-5, rtol=1e-5
+        attention.tiled_torch(q, k, v, causal, block=block), attention.naive(q, k, v, causal), atol=1e-4, rtol=1e-4
     )
 
 

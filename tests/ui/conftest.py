@@ -1,6 +1,9 @@
 """What the UI tests share: settings in a temporary file, the window, torch on one thread."""
 
+import gc
+
 import pytest
+from PyQt6 import QtCore
 
 from explorer.ui.app import create_application
 from explorer.ui.settings import Settings
@@ -13,6 +16,26 @@ def pytest_configure(config):
         "first_tab(name, values=None): the window opens on this tab (with these (key, value) settings applied "
         "before it starts), so no other tab's start-up work competes with the test",
     )
+
+
+@pytest.fixture(autouse=True)
+def qt_deletes_before_python_collects():
+    """Qt, not Python's garbage collector, takes each test's windows apart, before the next test starts.
+
+    pytest-qt closes a test's widgets and asks Qt to delete them at the next event loop (``deleteLater``):
+    in the next test. Meanwhile their Python wrappers were garbage, and a collection then (at any
+    allocation) emptied some wrappers and deleted the window from inside the collector, while Qt still
+    sent the emptied objects events. The next test's set-up failed on an exception in the event loop:
+    ``'ViewBox' object has no attribute 'state'``, a spin box's deleted red outline. So nothing is
+    collected during a test; at its end Qt deletes what it was asked to, then Python collects.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+        gc.enable()
+        gc.collect()
 
 
 @pytest.fixture

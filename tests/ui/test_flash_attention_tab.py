@@ -26,7 +26,7 @@ def page(qtbot, window, one_thread):
     page.apply_settings(SMALL)
     page.start()  # a no-op when the window already started it
     page.jobs.cancel(quiet=True)  # the start-up sweep: each test measures what it needs
-    assert page.jobs.wait(20000)
+    assert page.jobs.wait(60000)
     qtbot.waitUntil(lambda: page.tab.step_frame is not None, timeout=60000)
     return page
 
@@ -117,7 +117,7 @@ def test_a_sweep_can_be_cancelled_and_keeps_its_points(qtbot, page):
     assert page.jobs.busy and page.progress.isVisible()
     with qtbot.waitSignal(page.jobs.sig_cancelled, timeout=60000):
         page.progress.cancel.click()
-    assert page.jobs.wait(20000)
+    assert page.jobs.wait(60000)
     qtbot.wait(50)  # a late result would arrive as a queued signal: it must be ignored
     assert not page.jobs.busy and not page.progress.isVisible() and not tab.sweep_complete
     assert "Cancelled" in tab.sweep_view.status.text()
@@ -233,7 +233,7 @@ def test_bf16_under_the_interpreter_is_refused_with_a_message(qtbot, page):
     page.tab.measure()
     assert page.banner.text() == "" and page.jobs.busy  # a good setting clears the message and measures
     page.jobs.cancel(quiet=True)
-    assert page.jobs.wait(20000)
+    assert page.jobs.wait(60000)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")

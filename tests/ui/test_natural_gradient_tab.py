@@ -15,7 +15,7 @@ def ng_page(qtbot, window, one_thread):
     page = window.select("natural_gradient")
     page.start()
     page.jobs.cancel(quiet=True)  # the start-up sweep takes seconds: tests measure small ones themselves
-    page.jobs.wait(5000)
+    assert page.jobs.wait(60000)
     page.apply_settings(SMALL_RACE)
     qtbot.waitUntil(lambda: page.tab.frame is not None and page.tab.frame.race.n_params == 114, timeout=60000)
     return page
@@ -134,7 +134,7 @@ def test_cost_sweep_can_be_cancelled(qtbot, ng_page):
         tab.measure_cost()
         assert ng_page.jobs.busy and ng_page.progress.isVisible()
         ng_page.jobs.cancel()
-    assert ng_page.jobs.wait(10000)
+    assert ng_page.jobs.wait(60000)
     qtbot.wait(50)  # a late result would arrive as a queued signal: it must be ignored
     assert tab.cost_page.result is None
     assert len(tab.cost_page.points[("memory", "exact")].getData()[0] or []) == 0

@@ -66,7 +66,7 @@ def test_pins_survive_a_new_run_export_and_clear(qtbot, window, tmp_path, name, 
     if name == "natural_gradient":  # its start-up cost sweep takes seconds and is no part of the race
         page.start()
         page.jobs.cancel(quiet=True)
-        page.jobs.wait(5000)
+        assert page.jobs.wait(60000)
     qtbot.waitUntil(lambda: tab.frame is not None and not page.jobs.busy, timeout=60000)
     _one_frame(qtbot, page)
     live = [(s.item.xData.copy(), s.item.yData.copy()) for s in tab.pin_curves()]

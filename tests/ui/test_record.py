@@ -136,7 +136,7 @@ def test_a_diverged_run_keeps_the_frames_up_to_its_failure(saddle, tmp_path, mon
 def test_the_flash_attention_step_through_records_in_its_view(qtbot, window, tmp_path):
     page = window.select("flash_attention")
     page.jobs.cancel(quiet=True)  # the start-up sweep is not what is recorded
-    assert page.jobs.wait(20000)
+    assert page.jobs.wait(60000)
     qtbot.waitUntil(lambda: page.tab.step_frame is not None, timeout=60000)
     assert page.params.value("view") == "sweep"
     recording = rec.record(page, tmp_path / "online_softmax.gif", steps=16, frame_every=1, width=320)

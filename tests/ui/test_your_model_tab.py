@@ -170,7 +170,7 @@ def test_the_landscape_and_spectrum_jobs_draw_and_cancel(qtbot, window):
     qtbot.mouseClick(tab.landscape.button, QtCore.Qt.MouseButton.LeftButton)
     page.jobs.cancel()  # what the progress bar's Cancel does
     assert not page.jobs.busy and tab.landscape.info.text().startswith("Cancelled")
-    page.jobs.wait()
+    assert page.jobs.wait(60000)
     tab.view_bar.setCurrentIndex(2)
     qtbot.mouseClick(tab.curvature.button, QtCore.Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.curvature.spectrum is not None and not page.jobs.busy, timeout=60000)
