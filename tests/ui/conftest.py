@@ -3,7 +3,7 @@
 import gc
 
 import pytest
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtWidgets
 
 from explorer.ui.app import create_application
 from explorer.ui.settings import Settings
@@ -18,22 +18,34 @@ def pytest_configure(config):
     )
 
 
+def delete_closed_windows() -> None:
+    """Close and delete, in Qt's order and now, every main window no longer on screen.
+
+    A window deleted by Python's garbage collector instead goes at whatever allocation triggers a
+    collection, from inside the collector: it first empties some of the window's Python objects, then
+    deletes the window, and Qt sends the emptied objects events on the way (``'ViewBox' object has no
+    attribute 'state'``, ``'FigureFloor' object has no attribute 'view'``, a spin box's deleted red
+    outline), raised in the event loop of whichever test was running.
+    """
+    for widget in QtWidgets.QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow) and not widget.isVisible():
+            widget.close()  # a headless window's pages stop their threads, as on quit
+            widget.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+
+
 @pytest.fixture(autouse=True)
 def qt_deletes_before_python_collects():
-    """Qt, not Python's garbage collector, takes each test's windows apart, before the next test starts.
+    """No collection during a UI test; at its end Qt deletes its windows, then Python collects.
 
-    pytest-qt closes a test's widgets and asks Qt to delete them at the next event loop (``deleteLater``):
-    in the next test. Meanwhile their Python wrappers were garbage, and a collection then (at any
-    allocation) emptied some wrappers and deleted the window from inside the collector, while Qt still
-    sent the emptied objects events. The next test's set-up failed on an exception in the event loop:
-    ``'ViewBox' object has no attribute 'state'``, a spin box's deleted red outline. So nothing is
-    collected during a test; at its end Qt deletes what it was asked to, then Python collects.
+    pytest-qt closes a test's widgets and asks Qt to delete them at the next event loop (``deleteLater``),
+    which is the next test's; tests that build a window without pytest-qt leave it to the collector.
     """
     gc.disable()
     try:
         yield
     finally:
-        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+        delete_closed_windows()
         gc.enable()
         gc.collect()
 

@@ -337,6 +337,8 @@ def close_window(app, window) -> None:
         page.shutdown()
     window.close()
     _process(app)
+    window.deleteLater()  # now, by Qt: left to Python's collector, it went in a later test (see conftest)
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
 
 
 # --- the tests -----------------------------------------------------------------------------------
